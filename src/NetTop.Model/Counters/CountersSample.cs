@@ -4,7 +4,11 @@ namespace NetTop.Model.Counters;
 /// The namespace's SNMP/netstat counters at one instant, named the way nstat names them minus the "TcpExt"
 /// prefix for TcpExt fields (ListenOverflows) and with the section prefix for the others (TcpOutRsts, IpExtInOctets).
 /// </summary>
-public sealed record CountersSample(TimeSpan At, IReadOnlyDictionary<string, ulong> Values, int Malformed);
+public sealed record CountersSample(TimeSpan At, IReadOnlyDictionary<string, ulong> Values, int Malformed)
+{
+    /// <summary>net.ipv4.tcp_syn_linear_timeouts (6.5+); null where the sysctl does not exist (all SYN timeouts double).</summary>
+    public int? SynLinearTimeouts { get; init; }
+}
 
 /// <summary>The counters the header shows and the snapshot carries, in display order.</summary>
 public static class WatchedCounters

@@ -14,7 +14,7 @@ public static class SnapshotJson
     public static byte[] Serialize(HostSnapshot s, bool indented = true)
     {
         ArrayBufferWriter<byte> buffer = new(16 * 1024);
-        using (Utf8JsonWriter w = new(buffer, new JsonWriterOptions { Indented = indented }))
+        using (Utf8JsonWriter w = new(buffer, new JsonWriterOptions { Indented = indented, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             Write(w, s);
         }

@@ -1,0 +1,213 @@
+using System.Collections.Immutable;
+using NetTop.Capture.Counters;
+using NetTop.Capture.Namespaces;
+using NetTop.Capture.Owners;
+using NetTop.Capture.Sockets;
+using NetTop.Model;
+using NetTop.Model.Counters;
+using NetTop.Model.Snapshot;
+using NetTop.Model.Sockets;
+using Nito.AsyncEx;
+
+namespace NetTop.Capture;
+
+/// <summary>
+/// The shared capture core: owns every source of one watched namespace, polls them on the refresh tick and
+/// publishes one immutable <see cref="HostSnapshot"/> per tick by reference. Readers (TUI, snapshot writer,
+/// later exporters) pull <see cref="Latest"/> or await <see cref="WaitForNextAsync"/>; nothing is collected on
+/// their threads. A tick that finds the previous refresh still running is skipped, never queued.
+/// </summary>
+public sealed class CaptureHub : IAsyncDisposable
+{
+    private readonly CaptureOptions _options;
+    private readonly TimeProvider _time;
+    private readonly long _start;
+    private readonly NetnsThread _netnsThread;
+    private readonly SocketsSource _sockets;
+    private readonly CountersSource _counters;
+    private readonly ProcessOwnerCache? _owners;
+    private readonly SnapshotBuilder _builder;
+    private readonly AsyncLock _refreshLock = new();
+    private readonly AsyncManualResetEvent _published = new();
+    private readonly CancellationTokenSource _stop = new();
+    private volatile HostSnapshot _latest;
+    private PeriodicTimer? _timer;
+    private TimeSpan _interval;
+    private int _refreshing;
+
+    private CaptureHub(CaptureOptions options, TimeProvider time, NetnsThread thread)
+    {
+        _options = options;
+        _time = time;
+        _start = time.GetTimestamp();
+        _interval = options.RefreshInterval;
+        _netnsThread = thread;
+        Func<TimeSpan> clock = () => _time.GetElapsedTime(_start);
+        _sockets = new SocketsSource(thread, options.Sockets, options.TcpInfo, clock);
+        _counters = new CountersSource(thread, clock);
+        _owners = options.ProcessOwners ? new ProcessOwnerCache() : null;
+        HostName = Environment.MachineName;
+        Kernel = ReadKernel();
+        NetnsName = thread.Target?.Display ?? "host";
+        _builder = new SnapshotBuilder(HostName, Kernel, NetnsName, options.Tombstone);
+        _latest = HostSnapshot.Empty(HostName, Kernel, NetnsName) with { Sources = CollectStatuses() };
+    }
+
+    /// <summary>Resolves and enters the namespace; throws <see cref="NetnsException"/> when it cannot.</summary>
+    public static CaptureHub Create(CaptureOptions options, TimeProvider? time = null)
+    {
+        NetnsTarget? target = options.Netns is null ? null : NetnsTarget.Resolve(options.Netns);
+        NetnsThread thread = NetnsThread.Start(target is null ? "nettop-netns-host" : $"nettop-netns-{target.Display}", target);
+        return new CaptureHub(options, time ?? TimeProvider.System, thread);
+    }
+
+    public string HostName { get; }
+    public string Kernel { get; }
+    public string NetnsName { get; }
+    public SocketsSource Sockets => _sockets;
+    public CountersSource Counters => _counters;
+
+    /// <summary>The last published snapshot (an empty one before the first tick).</summary>
+    public HostSnapshot Latest => _latest;
+
+    public event Action<HostSnapshot>? Published;
+
+    public TimeSpan RefreshInterval
+    {
+        get => _interval;
+        set
+        {
+            _interval = value;
+            if (_timer is not null)
+            {
+                _timer.Period = value;
+            }
+        }
+    }
+
+    /// <summary>Refreshes on every tick until cancelled or disposed.</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
+        _timer = new PeriodicTimer(_interval, _time);
+        try
+        {
+            do
+            {
+                if (Interlocked.CompareExchange(ref _refreshing, 1, 0) != 0)
+                {
+                    continue; // the previous refresh is still running: skip this tick
+                }
+                try
+                {
+                    await RefreshCoreAsync(linked.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Volatile.Write(ref _refreshing, 0);
+                }
+            }
+            while (await _timer.WaitForNextTickAsync(linked.Token).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _timer.Dispose();
+            _timer = null;
+        }
+    }
+
+    /// <summary>One refresh now (snapshot mode, tests); waits for a running one to finish first.</summary>
+    public Task<HostSnapshot> RefreshAsync(CancellationToken ct = default) => RefreshCoreAsync(ct);
+
+    /// <summary>Waits until a snapshot newer than <paramref name="afterSequence"/> is published.</summary>
+    public async Task<HostSnapshot> WaitForNextAsync(long afterSequence, CancellationToken ct = default)
+    {
+        while (_latest.Sequence <= afterSequence)
+        {
+            await _published.WaitAsync(ct).ConfigureAwait(false);
+            _published.Reset();
+        }
+        return _latest;
+    }
+
+    /// <summary>Waits for the process-owner scan to cover the current sockets (snapshot mode).</summary>
+    public Task ScanOwnersAsync(CancellationToken ct = default) => _owners?.ScanAsync(ct) ?? Task.CompletedTask;
+
+    private async Task<HostSnapshot> RefreshCoreAsync(CancellationToken ct)
+    {
+        using (await _refreshLock.LockAsync(ct).ConfigureAwait(false))
+        {
+            SocketsSample sockets = await _sockets.PollAsync(ct).ConfigureAwait(false);
+            CountersSample counters = await _counters.PollAsync(ct).ConfigureAwait(false);
+            if (_owners is not null && HasUnknownOwners(sockets))
+            {
+                _owners.RequestRescan();
+            }
+            HostSnapshot snapshot = _builder.Build(new SnapshotInputs
+            {
+                At = _time.GetElapsedTime(_start),
+                Now = _time.GetUtcNow(),
+                Sockets = sockets,
+                Counters = counters,
+                Owners = (IProcessOwners?)_owners ?? NoProcessOwners.Instance,
+                Sources = CollectStatuses(),
+                SynLinearTimeouts = counters.SynLinearTimeouts ?? 4,
+            });
+            _latest = snapshot;
+            _published.Set();
+            Published?.Invoke(snapshot);
+            return snapshot;
+        }
+    }
+
+    private bool HasUnknownOwners(SocketsSample sample)
+    {
+        IReadOnlyList<TcpSocket> list = sample.Sockets;
+        for (int i = 0; i < list.Count; i++)
+        {
+            TcpSocket s = list[i];
+            if (s.Inode != 0 && s.State is TcpState.Listen or TcpState.SynSent && !_owners!.TryGet(s.Inode, out _))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private ImmutableArray<SourceStatus> CollectStatuses()
+    {
+        ImmutableArray<SourceStatus>.Builder b = ImmutableArray.CreateBuilder<SourceStatus>(3);
+        b.Add(_sockets.Status);
+        b.Add(_counters.Status);
+        b.Add(_owners?.Status ?? new SourceStatus(ProcessOwnerCache.SourceName, SourceHealth.Unavailable,
+            "process owners disabled", "set Capture:ProcessOwners to true"));
+        return b.MoveToImmutable();
+    }
+
+    private static string ReadKernel()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Environment.OSVersion.VersionString;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        using (await _refreshLock.LockAsync().ConfigureAwait(false))
+        {
+            _netnsThread.Dispose();
+            _sockets.Dispose();
+            _owners?.Dispose();
+        }
+        _stop.Dispose();
+    }
+}

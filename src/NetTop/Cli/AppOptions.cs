@@ -1,0 +1,164 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using NetTop.Capture;
+using NetTop.Capture.Sockets;
+
+namespace NetTop.Cli;
+
+/// <summary>Validated, immutable settings: config.json ← NETTOP_* environment ← command line.</summary>
+public sealed record AppOptions
+{
+    public required TimeSpan RefreshInterval { get; init; }
+    public required string SnapshotDirectory { get; init; }
+    public required string Theme { get; init; }
+    public required string ThemePath { get; init; }
+    public required CaptureOptions Capture { get; init; }
+    /// <summary>The file the defaults came from (or null when none was found).</summary>
+    public string? ConfigFile { get; init; }
+
+    public static string BaseDirectory => AppContext.BaseDirectory;
+
+    /// <summary>Builds the configuration and validates every value; throws <see cref="UsageException"/> naming
+    /// the key path and the allowed values.</summary>
+    public static AppOptions Load(CommandLine cli, IDictionary<string, string?>? environment = null)
+    {
+        string? explicitConfig = cli.Get("--config");
+        string configFile = explicitConfig ?? Path.Combine(BaseDirectory, "config.json");
+        if (explicitConfig is not null && !File.Exists(explicitConfig))
+        {
+            throw new UsageException($"--config: {explicitConfig}: no such file");
+        }
+        ConfigurationBuilder builder = new();
+        if (File.Exists(configFile))
+        {
+            builder.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+        }
+        if (environment is null)
+        {
+            builder.AddEnvironmentVariables("NETTOP_");
+        }
+        else
+        {
+            builder.AddInMemoryCollection(environment
+                .Where(e => e.Key.StartsWith("NETTOP_", StringComparison.Ordinal))
+                .Select(e => new KeyValuePair<string, string?>(e.Key["NETTOP_".Length..].Replace("__", ":", StringComparison.Ordinal), e.Value)));
+        }
+        builder.AddInMemoryCollection(cli.ConfigOverrides);
+        IConfigurationRoot config;
+        try
+        {
+            config = builder.Build();
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or IOException)
+        {
+            throw new UsageException($"config: {configFile}: {e.InnerException?.Message ?? e.Message}");
+        }
+        return Bind(config, cli, File.Exists(configFile) ? configFile : null);
+    }
+
+    private static readonly HashSet<string> s_topKeys = new(StringComparer.OrdinalIgnoreCase)
+        { "Refresh", "SnapshotDirectory", "Theme", "Capture" };
+
+    private static readonly HashSet<string> s_captureKeys = new(StringComparer.OrdinalIgnoreCase)
+        { "Sockets", "TcpInfo", "ProcessOwners", "TombstoneSeconds" };
+
+    private static AppOptions Bind(IConfiguration c, CommandLine cli, string? configFile)
+    {
+        foreach (IConfigurationSection s in c.GetChildren())
+        {
+            if (!s_topKeys.Contains(s.Key))
+            {
+                throw new UsageException($"config: unknown key '{s.Key}'; known keys: {string.Join(", ", s_topKeys.Order())}");
+            }
+        }
+        foreach (IConfigurationSection s in c.GetSection("Capture").GetChildren())
+        {
+            if (!s_captureKeys.Contains(s.Key))
+            {
+                throw new UsageException($"config: unknown key 'Capture:{s.Key}'; known keys: {string.Join(", ", s_captureKeys.Order().Select(k => "Capture:" + k))}");
+            }
+        }
+        double refresh = Number(c, "Refresh", 1.0, 0.1, 3600, "seconds");
+        string theme = c["Theme"] ?? "default";
+        string themePath = ResolveTheme(theme);
+        string snapshotDir = c["SnapshotDirectory"] ?? "/var/tmp/nettop";
+        if (string.IsNullOrWhiteSpace(snapshotDir))
+        {
+            throw new UsageException("config: SnapshotDirectory: must not be empty; expected a directory path");
+        }
+        string sockets = (c["Capture:Sockets"] ?? "auto").ToLowerInvariant();
+        SocketsMode mode = sockets switch
+        {
+            "auto" => SocketsMode.Auto,
+            "netlink" => SocketsMode.Netlink,
+            "proc" => SocketsMode.Proc,
+            _ => throw new UsageException($"config: Capture:Sockets: '{c["Capture:Sockets"]}' is not allowed; allowed values: auto, netlink, proc"),
+        };
+        return new AppOptions
+        {
+            RefreshInterval = TimeSpan.FromSeconds(refresh),
+            SnapshotDirectory = snapshotDir,
+            Theme = theme,
+            ThemePath = themePath,
+            ConfigFile = configFile,
+            Capture = new CaptureOptions
+            {
+                Netns = cli.Get("--netns"),
+                RefreshInterval = TimeSpan.FromSeconds(refresh),
+                Sockets = mode,
+                TcpInfo = Bool(c, "Capture:TcpInfo", true),
+                ProcessOwners = Bool(c, "Capture:ProcessOwners", true),
+                Tombstone = TimeSpan.FromSeconds(Number(c, "Capture:TombstoneSeconds", 5, 0, 3600, "seconds")),
+            },
+        };
+    }
+
+    /// <summary>themes/NAME.json beside the binary, or the repository's themes/ when run from a checkout.</summary>
+    public static string ResolveTheme(string name)
+    {
+        if (name.Length == 0 || name.AsSpan().IndexOfAny(['/', '\\', '\0']) >= 0 || name.StartsWith('.'))
+        {
+            throw new UsageException($"config: Theme: '{name}' is not allowed; expected a theme name ({string.Join(", ", ThemeNames())})");
+        }
+        string path = Path.Combine(BaseDirectory, "themes", name + ".json");
+        if (!File.Exists(path))
+        {
+            throw new UsageException($"config: Theme: '{name}' is not allowed; allowed values: {string.Join(", ", ThemeNames())}");
+        }
+        return path;
+    }
+
+    public static IEnumerable<string> ThemeNames()
+    {
+        string dir = Path.Combine(BaseDirectory, "themes");
+        return Directory.Exists(dir)
+            ? Directory.GetFiles(dir, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order()
+            : [];
+    }
+
+    private static double Number(IConfiguration c, string key, double dflt, double min, double max, string unit)
+    {
+        string? raw = c[key];
+        if (raw is null)
+        {
+            return dflt;
+        }
+        if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v < min || v > max || double.IsNaN(v))
+        {
+            throw new UsageException($"config: {key}: '{raw}' is not allowed; expected {unit} from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
+        }
+        return v;
+    }
+
+    private static bool Bool(IConfiguration c, string key, bool dflt)
+    {
+        string? raw = c[key];
+        if (raw is null)
+        {
+            return dflt;
+        }
+        return bool.TryParse(raw, out bool b)
+            ? b
+            : throw new UsageException($"config: {key}: '{raw}' is not allowed; allowed values: true, false");
+    }
+}

@@ -1,0 +1,109 @@
+namespace NetTop.Cli;
+
+/// <summary>The mode and options on the command line, before configuration is merged in.</summary>
+public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string> Options, IReadOnlySet<string> Flags)
+{
+    public const string Usage = """
+        usage: nettop [OPTIONS]                      live TUI (listen queues, half-open connections)
+               nettop snapshot (--json|--text) [--duration SECONDS] [-o FILE] [OPTIONS]
+               nettop --help | --version
+
+        options:
+          --netns NAME|PID|PATH   watch another network namespace (ip netns name, a process's, or an nsfs path)
+          --refresh SECONDS       refresh interval (default from config.json: 1)
+          --theme NAME            theme from themes/NAME.json
+          --config FILE           configuration file (default: config.json beside the binary)
+          --sockets auto|netlink|proc   how to read sockets (proc = /proc/net/tcp, no max backlog)
+          --snapshot-dir DIR      where the TUI's snapshot key writes
+        snapshot:
+          --json | --text         output format (JSON contract nettop.snapshot/1, or the panels as text)
+          --duration SECONDS      sample for this long so rates exist (default 1)
+          -o, --output FILE       write atomically to FILE (mode 0600) instead of stdout
+        environment: NETTOP_REFRESH, NETTOP_THEME, NETTOP_CAPTURE__SOCKETS, ... override config.json
+        """;
+
+    private static readonly HashSet<string> s_modes = ["tui", "snapshot", "bench-sockets"];
+
+    // option → config key it binds to (null: mode option, not configuration)
+    private static readonly Dictionary<string, string?> s_valued = new()
+    {
+        ["--netns"] = null,
+        ["--refresh"] = "Refresh",
+        ["--theme"] = "Theme",
+        ["--config"] = null,
+        ["--sockets"] = "Capture:Sockets",
+        ["--snapshot-dir"] = "SnapshotDirectory",
+        ["--duration"] = null,
+        ["--output"] = null,
+        ["--iterations"] = null,
+    };
+
+    private static readonly HashSet<string> s_flags = ["--json", "--text", "--help", "--version", "--no-info"];
+
+    /// <summary>Config keys set by options, for the configuration's command-line layer.</summary>
+    public IEnumerable<KeyValuePair<string, string?>> ConfigOverrides =>
+        Options.Where(o => s_valued[o.Key] is not null).Select(o => new KeyValuePair<string, string?>(s_valued[o.Key]!, o.Value));
+
+    public string? Get(string option) => Options.TryGetValue(option, out string? v) ? v : null;
+
+    public bool Has(string flag) => Flags.Contains(flag);
+
+    public static CommandLine Parse(IReadOnlyList<string> args)
+    {
+        string mode = "tui";
+        Dictionary<string, string> options = [];
+        HashSet<string> flags = [];
+        for (int i = 0; i < args.Count; i++)
+        {
+            string a = args[i];
+            if (i == 0 && !a.StartsWith('-'))
+            {
+                if (!s_modes.Contains(a))
+                {
+                    throw new UsageException($"unknown command '{a}'; commands: snapshot");
+                }
+                mode = a;
+                continue;
+            }
+            string name = a, value = "";
+            bool inline = false;
+            int eq = a.IndexOf('=');
+            if (a.StartsWith("--") && eq > 0)
+            {
+                name = a[..eq];
+                value = a[(eq + 1)..];
+                inline = true;
+            }
+            if (name is "-o")
+            {
+                name = "--output";
+            }
+            if (name is "-h")
+            {
+                name = "--help";
+            }
+            if (s_flags.Contains(name) && !inline)
+            {
+                flags.Add(name);
+                continue;
+            }
+            if (!s_valued.ContainsKey(name))
+            {
+                throw new UsageException($"unknown option '{a}'");
+            }
+            if (!inline)
+            {
+                if (i + 1 >= args.Count || (args[i + 1].StartsWith("--") && args[i + 1].Length > 2))
+                {
+                    throw new UsageException($"option {name} needs a value");
+                }
+                value = args[++i];
+            }
+            if (!options.TryAdd(name, value))
+            {
+                throw new UsageException($"option {name} given twice");
+            }
+        }
+        return new CommandLine(mode, options, flags);
+    }
+}

@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text;
+using NetTop.Capture;
+using NetTop.Cli;
+using NetTop.Model.Snapshot;
+
+namespace NetTop.Modes;
+
+/// <summary>`nettop snapshot --json|--text`: sample for a while so rates exist, write one snapshot, exit.</summary>
+public static class SnapshotMode
+{
+    public static async Task<int> RunAsync(CommandLine cli, AppOptions options, CancellationToken ct)
+    {
+        bool json = cli.Has("--json"), text = cli.Has("--text");
+        if (json == text)
+        {
+            throw new UsageException("snapshot needs exactly one of --json or --text");
+        }
+        TimeSpan duration = ParseDuration(cli.Get("--duration"));
+        string? output = cli.Get("--output");
+        if (output is not null)
+        {
+            string? dir = Path.GetDirectoryName(Path.GetFullPath(output));
+            if (dir is null || !Directory.Exists(dir))
+            {
+                throw new UsageException($"-o {output}: directory {dir} does not exist");
+            }
+        }
+
+        await using CaptureHub hub = CaptureHub.Create(options.Capture);
+        await hub.RefreshAsync(ct);
+        // The owner scan runs on its own thread while we wait for the sampling interval.
+        Task owners = hub.ScanOwnersAsync(ct);
+        await Task.Delay(duration, ct);
+        await owners.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+        HostSnapshot snapshot = await hub.RefreshAsync(ct);
+
+        byte[] bytes = json ? SnapshotJson.Serialize(snapshot) : Encoding.UTF8.GetBytes(SnapshotText.Render(snapshot));
+        if (output is null)
+        {
+            using Stream stdout = Console.OpenStandardOutput();
+            stdout.Write(bytes);
+            if (json)
+            {
+                stdout.WriteByte((byte)'\n');
+            }
+        }
+        else
+        {
+            AtomicFile.Write(output, bytes);
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static TimeSpan ParseDuration(string? raw)
+    {
+        if (raw is null)
+        {
+            return TimeSpan.FromSeconds(1);
+        }
+        if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) || s < 0 || s > 3600 || double.IsNaN(s))
+        {
+            throw new UsageException($"--duration: '{raw}' is not allowed; expected seconds from 0 to 3600");
+        }
+        return TimeSpan.FromSeconds(s);
+    }
+}

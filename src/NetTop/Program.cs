@@ -1,0 +1,64 @@
+using System.Runtime.InteropServices;
+using NetTop.Capture.Namespaces;
+using NetTop.Cli;
+using NetTop.Modes;
+
+namespace NetTop;
+
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        CommandLine cli;
+        AppOptions options;
+        try
+        {
+            cli = CommandLine.Parse(args);
+            if (cli.Has("--help"))
+            {
+                Console.Out.WriteLine(CommandLine.Usage);
+                return ExitCodes.Ok;
+            }
+            if (cli.Has("--version"))
+            {
+                Console.Out.WriteLine($"nettop {typeof(Program).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"}");
+                return ExitCodes.Ok;
+            }
+            options = AppOptions.Load(cli);
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"nettop: {e.Message}");
+            Console.Error.WriteLine("Try 'nettop --help'.");
+            return ExitCodes.Usage;
+        }
+
+        using CancellationTokenSource stop = new();
+        // SIGINT/SIGTERM end the run cleanly (the TUI restores the terminal, files are not left half-written).
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        try
+        {
+            return cli.Mode switch
+            {
+                "snapshot" => await SnapshotMode.RunAsync(cli, options, stop.Token),
+                "bench-sockets" => await BenchSocketsMode.RunAsync(cli, options, stop.Token),
+                _ => await TuiMode.RunAsync(options, stop.Token),
+            };
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"nettop: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (NetnsException e)
+        {
+            Console.Error.WriteLine($"nettop: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return ExitCodes.Ok;
+        }
+    }
+}
