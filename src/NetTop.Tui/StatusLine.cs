@@ -1,0 +1,120 @@
+using System.Collections.Immutable;
+using System.Text;
+using NetTop.Model;
+using NetTop.Tui.Themes;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.ViewBase;
+using Attribute = Terminal.Gui.Drawing.Attribute;
+
+namespace NetTop.Tui;
+
+/// <summary>
+/// The bottom line: every source's health in its color and the key hints; when a source is not ok a second line
+/// says why and how to fix it (degrade visibly: a missing capability must not look like an idle host).
+/// </summary>
+internal sealed class StatusLine : View
+{
+    private readonly Theme _theme;
+    private ImmutableArray<SourceStatus> _sources = [];
+    private string _hints = "";
+    private string? _note;
+
+    public StatusLine(Theme theme)
+    {
+        _theme = theme;
+        SetScheme(theme.Status);
+        X = 0;
+        Y = Pos.AnchorEnd();
+        Width = Dim.Fill();
+        Height = 1;
+        CanFocus = false;
+    }
+
+    /// <summary>The second line, or null when every source is ok.</summary>
+    public string? DetailLine { get; private set; }
+
+    public void Set(ImmutableArray<SourceStatus> sources, string hints, string? note)
+    {
+        _sources = sources.IsDefault ? [] : sources;
+        _hints = hints;
+        _note = note;
+        StringBuilder detail = new();
+        foreach (SourceStatus s in _sources)
+        {
+            if (s.Health == SourceHealth.Ok)
+            {
+                continue;
+            }
+            if (detail.Length > 0)
+            {
+                detail.Append("; ");
+            }
+            detail.Append(s.Name).Append(": ").Append(s.DetailWithFix);
+        }
+        DetailLine = detail.Length > 0 ? detail.ToString() : null;
+        Height = DetailLine is null ? 1 : 2;
+        SetNeedsDraw();
+    }
+
+    protected override bool OnDrawingContent(DrawContext? context)
+    {
+        int width = Viewport.Width;
+        Attribute normal = _theme.Status.Normal;
+        SetAttribute(normal);
+        Move(0, 0);
+        AddStr(new string(' ', width));
+        if (Viewport.Height > 1)
+        {
+            Move(0, 1);
+            AddStr(new string(' ', width));
+        }
+
+        // Hints sit at the right; sources fill from the left and are cut before them.
+        int hintsX = Math.Max(0, width - _hints.Length);
+        int x = 0;
+        Move(0, 0);
+        if (_note is not null)
+        {
+            x = Put(x, hintsX, _note, normal);
+        }
+        foreach (SourceStatus s in _sources)
+        {
+            x = Put(x, hintsX, x == 0 ? s.Name + " " : "  " + s.Name + " ", normal);
+            x = Put(x, hintsX, s.HealthText, _theme.For(Health(s.Health)) with { Background = normal.Background });
+        }
+        Move(hintsX, 0);
+        SetAttribute(normal);
+        AddStr(Fit(_hints, width));
+
+        if (DetailLine is not null && Viewport.Height > 1)
+        {
+            Move(0, 1);
+            SetAttribute(_theme.Warning with { Background = normal.Background });
+            AddStr(Fit(DetailLine, width));
+        }
+        return true;
+    }
+
+    private int Put(int x, int limit, string text, Attribute attr)
+    {
+        if (x >= limit - 1)
+        {
+            return x;
+        }
+        string t = Fit(text, limit - 1 - x);
+        Move(x, 0);
+        SetAttribute(attr);
+        AddStr(t);
+        return x + t.Length;
+    }
+
+    private static string Fit(string text, int width) =>
+        width <= 0 ? "" : text.Length <= width ? text : text[..Math.Max(0, width - 1)] + "…";
+
+    private static Severity Health(SourceHealth h) => h switch
+    {
+        SourceHealth.Ok => Severity.Ok,
+        SourceHealth.Degraded => Severity.Warning,
+        _ => Severity.Critical,
+    };
+}

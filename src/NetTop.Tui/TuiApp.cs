@@ -1,0 +1,68 @@
+using NetTop.Model.Snapshot;
+using NetTop.Tui.Themes;
+using Terminal.Gui.App;
+
+namespace NetTop.Tui;
+
+/// <summary>Runs the full-screen UI until `q` or cancellation. The UI pulls snapshots; it collects nothing.</summary>
+public static class TuiApp
+{
+    /// <summary>
+    /// Loads the theme (a bad theme throws <see cref="ThemeException"/> before the terminal is touched), takes
+    /// over the terminal, and shows <paramref name="latest"/>'s snapshots until `q` or <paramref name="ct"/>
+    /// (SIGTERM) stops it. <paramref name="latest"/> is called on the UI thread every refresh and must be cheap:
+    /// return the reference the Hub last published, or null before the first one. Returns the exit code (0).
+    /// </summary>
+    public static int Run(TuiOptions options, Func<HostSnapshot?> latest, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(latest);
+        Theme theme = ThemeLoader.Load(options.ThemePath);
+        using IApplication app = Application.Create();
+        app.Init();
+        return RunIn(app, options, theme, latest, ct);
+    }
+
+    /// <summary>The part after Init, for tests that bring a headless application.</summary>
+    internal static int RunIn(IApplication app, TuiOptions options, Theme theme, Func<HostSnapshot?> latest,
+        CancellationToken ct)
+    {
+        ThemeLoader.Register(theme);
+        using MainView view = new(options, theme, latest);
+        object? first = null;
+        object? tick = null;
+        // Until the first snapshot arrives poll quickly, so the screen does not sit empty for a whole interval.
+        first = app.AddTimeout(options.FirstSnapshotPoll, () =>
+        {
+            bool shown = view.Pull();
+            if (shown)
+            {
+                first = null;
+            }
+            return !shown;
+        });
+        tick = app.AddTimeout(options.RefreshInterval, () =>
+        {
+            view.Pull();
+            return true;
+        });
+        // Cancellation arrives on another thread (the SIGTERM handler); stopping must happen on the UI thread.
+        using CancellationTokenRegistration reg = ct.Register(() => app.Invoke(() => app.RequestStop()));
+        try
+        {
+            if (!ct.IsCancellationRequested)
+            {
+                app.Run(view);
+            }
+        }
+        finally
+        {
+            if (first is not null)
+            {
+                app.RemoveTimeout(first);
+            }
+            app.RemoveTimeout(tick!);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,22 @@
+namespace NetTop.Tui;
+
+/// <summary>What the composition root tells the TUI. Validated by the caller; <see cref="TuiApp.Run"/> only reads it.</summary>
+public sealed record TuiOptions
+{
+    /// <summary>How often the UI reads the latest snapshot (the Hub's tick; the UI never waits on it).</summary>
+    public required TimeSpan RefreshInterval { get; init; }
+
+    /// <summary>Path of a theme file (see themes/default.json); loaded before the terminal is taken over.</summary>
+    public required string ThemePath { get; init; }
+
+    /// <summary>The header's "refresh …" text; null formats <see cref="RefreshInterval"/> ("1.0s").</summary>
+    public string? RefreshLabel { get; init; }
+
+    /// <summary>How often the UI polls until the first snapshot arrives, so the screen fills without waiting a tick.</summary>
+    public TimeSpan FirstSnapshotPoll { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Start frozen (the `p` key toggles it).</summary>
+    public bool StartPaused { get; init; }
+
+    internal string RefreshText => RefreshLabel ?? UiFormat.Interval(RefreshInterval);
+}
