@@ -1,0 +1,102 @@
+using NetTop.Model.Snapshot;
+using Terminal.Gui.App;
+using Xunit;
+
+namespace NetTop.Tui.Tests;
+
+public sealed class TuiAppTests
+{
+    [Fact]
+    public void Pulls_the_first_snapshot_quickly_follows_new_ones_and_stops_on_cancellation()
+    {
+        using IApplication app = Headless.Create(80, 24);
+        TuiOptions options = Headless.Options() with
+        {
+            RefreshInterval = TimeSpan.FromMilliseconds(200),
+            FirstSnapshotPoll = TimeSpan.FromMilliseconds(20),
+        };
+        int calls = 0;
+        HostSnapshot? current = null;
+        HostSnapshot first = Fixtures.Empty(1) with { Host = "first-host" };
+        HostSnapshot second = Fixtures.Empty(2) with { Host = "second-host" };
+        using CancellationTokenSource cts = new();
+        List<string> seen = [];
+        int iterations = 0;
+        bool guardHit = false;
+
+        void OnIteration(object? sender, EventArgs e)
+        {
+            if (++iterations > 750) // ~30 s at 25 iterations/s
+            {
+                guardHit = true;
+                app.RequestStop();
+                return;
+            }
+            app.LayoutAndDraw();
+            string header = Headless.Lines(app)[0];
+            if (seen.Count == 0 || seen[^1] != header)
+            {
+                seen.Add(header);
+            }
+            if (iterations == 3)
+            {
+                current = first; // arrives after the UI started: the fast poll must pick it up
+            }
+            else if (header.Contains("first-host", StringComparison.Ordinal))
+            {
+                current = second;
+            }
+            else if (header.Contains("second-host", StringComparison.Ordinal) && !cts.IsCancellationRequested)
+            {
+                // SIGTERM arrives on another thread.
+                Thread t = new(() => cts.Cancel());
+                t.Start();
+                t.Join();
+            }
+        }
+
+        app.Iteration += OnIteration;
+        int rc;
+        try
+        {
+            rc = TuiApp.RunIn(app, options, Headless.DefaultTheme, () =>
+            {
+                calls++;
+                return current;
+            }, cts.Token);
+        }
+        finally
+        {
+            app.Iteration -= OnIteration;
+        }
+
+        Assert.False(guardHit, "cancellation did not stop the UI; headers seen: " + string.Join(" | ", seen));
+        Assert.Equal(0, rc);
+        Assert.StartsWith("NetTop  refresh 0.2s  LIVE", seen[0]);
+        Assert.Contains(seen, h => h.StartsWith("NetTop  first-host", StringComparison.Ordinal));
+        Assert.StartsWith("NetTop  second-host", seen[^1]);
+        Assert.True(calls >= 3, $"latest() called {calls} times");
+    }
+
+    [Fact]
+    public void An_already_cancelled_token_returns_without_running()
+    {
+        using IApplication app = Headless.Create(80, 24);
+        int calls = 0;
+        int rc = TuiApp.RunIn(app, Headless.Options(), Headless.DefaultTheme, () =>
+        {
+            calls++;
+            return null;
+        }, new CancellationToken(true));
+        Assert.Equal(0, rc);
+        Assert.Equal(0, calls);
+    }
+
+    [Fact]
+    public void A_bad_theme_fails_before_the_terminal_is_touched()
+    {
+        TuiOptions options = Headless.Options() with { ThemePath = "/nonexistent/theme.json" };
+        Themes.ThemeException e = Assert.Throws<Themes.ThemeException>(() => TuiApp.Run(options, () => null, CancellationToken.None));
+        Assert.Contains("/nonexistent/theme.json", e.Message);
+    }
+}
