@@ -24,7 +24,8 @@ public sealed class ProcessOwnerCache : IProcessOwners, ISource, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private volatile FrozenDictionary<ulong, ProcessOwner> _map = FrozenDictionary<ulong, ProcessOwner>.Empty;
     private volatile SourceStatus _status = new(SourceName, SourceHealth.Ok, "not scanned yet");
-    private volatile TaskCompletionSource _scanned = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _waitersLock = new();
+    private List<TaskCompletionSource> _waiters = [];
     private long _lastScanTicks;
 
     public ProcessOwnerCache(string procRoot = "/proc")
@@ -46,12 +47,16 @@ public sealed class ProcessOwnerCache : IProcessOwners, ISource, IDisposable
     public void RequestRescan() => _wake.Set();
 
     /// <summary>Rescans now and waits for it (snapshot mode, tests).</summary>
+    /// <remarks>Completed only by a scan that starts after this call, so it covers every socket open now.</remarks>
     public Task ScanAsync(CancellationToken ct = default)
     {
-        Task t = _scanned.Task;
-        Interlocked.Exchange(ref _lastScanTicks, 0);
+        TaskCompletionSource tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waitersLock)
+        {
+            _waiters.Add(tcs);
+        }
         _wake.Set();
-        return t.WaitAsync(ct);
+        return tcs.Task.WaitAsync(ct);
     }
 
     private void Loop()
@@ -59,19 +64,32 @@ public sealed class ProcessOwnerCache : IProcessOwners, ISource, IDisposable
         WaitHandle[] handles = [_wake, _stop.Token.WaitHandle];
         while (WaitHandle.WaitAny(handles) == 0)
         {
-            long since = Environment.TickCount64 - Interlocked.Read(ref _lastScanTicks);
-            if (since < MinInterval.TotalMilliseconds && Interlocked.Read(ref _lastScanTicks) != 0)
+            bool waited;
+            lock (_waitersLock)
+            {
+                waited = _waiters.Count > 0;
+            }
+            long since = Environment.TickCount64 - _lastScanTicks;
+            // Requests from the refresh path are coalesced to one scan per MinInterval; an explicit ScanAsync is not.
+            if (!waited && _lastScanTicks != 0 && since < MinInterval.TotalMilliseconds)
             {
                 if (_stop.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(MinInterval.TotalMilliseconds - since)))
                 {
                     return;
                 }
             }
+            List<TaskCompletionSource> served;
+            lock (_waitersLock)
+            {
+                served = _waiters;
+                _waiters = [];
+            }
             Scan();
-            Interlocked.Exchange(ref _lastScanTicks, Environment.TickCount64);
-            TaskCompletionSource done = _scanned;
-            _scanned = new(TaskCreationOptions.RunContinuationsAsynchronously);
-            done.TrySetResult();
+            _lastScanTicks = Environment.TickCount64;
+            foreach (TaskCompletionSource w in served)
+            {
+                w.TrySetResult();
+            }
         }
     }
 

@@ -22,7 +22,7 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
         environment: NETTOP_REFRESH, NETTOP_THEME, NETTOP_CAPTURE__SOCKETS, ... override config.json
         """;
 
-    private static readonly HashSet<string> s_modes = ["tui", "snapshot", "bench-sockets"];
+    private static readonly HashSet<string> s_modes = ["tui", "snapshot", "bench-sockets", "record-sockets"];
 
     // option → config key it binds to (null: mode option, not configuration)
     private static readonly Dictionary<string, string?> s_valued = new()
