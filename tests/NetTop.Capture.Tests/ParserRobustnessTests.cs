@@ -13,7 +13,7 @@ public sealed class ParserRobustnessTests
 
     private static int ParseAll(byte[] bytes, out ParseStats stats)
     {
-        List<TcpSocket> sockets = [];
+        SocketTableBuilder sockets = new();
         stats = default;
         SockDiagParser.Parse(bytes, sockets, ref stats, new AsciiPool());
         return sockets.Count;
@@ -79,7 +79,7 @@ public sealed class ParserRobustnessTests
     {
         Gen.String[Gen.Char["0123456789ABCDEF: \nTcpExt-abc"], 0, 2000].Sample(text =>
         {
-            List<TcpSocket> sockets = [];
+            SocketTableBuilder sockets = new();
             ParseStats stats = default;
             ProcNetTcpParser.Parse(text, IpFamily.V4, sockets, ref stats);
             ProcNetTcpParser.Parse(text, IpFamily.V6, sockets, ref stats);

@@ -9,10 +9,10 @@ public sealed class ProcParserTests
 {
     private static List<TcpSocket> Tcp(string fixture, IpFamily family, out ParseStats stats)
     {
-        List<TcpSocket> sockets = [];
+        SocketTableBuilder sockets = new();
         stats = default;
         ProcNetTcpParser.Parse(Fixture.Text(fixture), family, sockets, ref stats);
-        return sockets;
+        return [.. sockets.Build()];
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public sealed class ProcParserTests
     public void Garbage_lines_are_skipped_and_counted()
     {
         string text = Fixture.Text("scenario/proc-net-tcp.txt") + "  99: zzzz:1 00000000:0000 0A\nnot a line\n";
-        List<TcpSocket> sockets = [];
+        SocketTableBuilder sockets = new();
         ParseStats stats = default;
         ProcNetTcpParser.Parse(text, IpFamily.V4, sockets, ref stats);
         Assert.Equal(18, sockets.Count);

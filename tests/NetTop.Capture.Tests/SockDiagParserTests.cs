@@ -12,10 +12,10 @@ public sealed class SockDiagParserTests
 {
     private static (List<TcpSocket> Sockets, ParseStats Stats, SockDiagParser.Result Result) Parse(string fixture)
     {
-        List<TcpSocket> sockets = [];
+        SocketTableBuilder sockets = new();
         ParseStats stats = default;
         SockDiagParser.Result r = SockDiagParser.Parse(Fixture.Bytes(fixture), sockets, ref stats, new AsciiPool());
-        return (sockets, stats, r);
+        return ([.. sockets.Build()], stats, r);
     }
 
     private static TcpSocket Listener(List<TcpSocket> s, ushort port) =>
@@ -162,10 +162,10 @@ public sealed class SockDiagParserTests
     [Fact]
     public void Empty_buffer_parses_to_nothing()
     {
-        List<TcpSocket> sockets = [];
+        SocketTableBuilder sockets = new();
         ParseStats stats = default;
         SockDiagParser.Result r = SockDiagParser.Parse(ReadOnlySpan<byte>.Empty, sockets, ref stats, new AsciiPool());
-        Assert.Empty(sockets);
+        Assert.Equal(0, sockets.Count);
         Assert.Equal(0, stats.Malformed);
         Assert.Equal(DumpProgress.More, r.Progress);
     }
@@ -178,7 +178,7 @@ public sealed class SockDiagParserTests
         BitConverter.TryWriteBytes(msg.AsSpan(0), 36u);
         BitConverter.TryWriteBytes(msg.AsSpan(4), (ushort)2);
         BitConverter.TryWriteBytes(msg.AsSpan(16), -2);
-        List<TcpSocket> sockets = [];
+        SocketTableBuilder sockets = new();
         ParseStats stats = default;
         SockDiagParser.Result r = SockDiagParser.Parse(msg, sockets, ref stats, new AsciiPool());
         Assert.Equal(DumpProgress.Error, r.Progress);
@@ -190,7 +190,7 @@ public sealed class SockDiagParserTests
     {
         byte[] buf = Fixture.Bytes("scenario/sockdiag-inet.bin");
         buf[6] |= 0x10; // NLM_F_DUMP_INTR on the first message
-        List<TcpSocket> sockets = [];
+        SocketTableBuilder sockets = new();
         ParseStats stats = default;
         SockDiagParser.Parse(buf, sockets, ref stats, new AsciiPool());
         Assert.True(stats.Interrupted);

@@ -380,9 +380,7 @@ public sealed class SnapshotBuilderTests
         Assert.False(Assert.Single(Build(4, Listener("127.0.0.1:80", 7)).Listeners).IsGone);
     }
 
-    // SnapshotBuilder keeps the first GoneAtMono of a listener that came back within its tombstone time, so when it
-    // goes again later its tombstone is measured from the first disappearance and it vanishes at once.
-    [Fact(Skip = "src bug: SnapshotBuilder never clears ListenerState.GoneAtMono when a listener comes back")]
+    [Fact]
     public void A_listener_that_comes_back_and_goes_again_gets_a_fresh_tombstone()
     {
         Build(1, Listener("127.0.0.1:80", 7));

@@ -189,10 +189,8 @@ public sealed class ProgramTests : IDisposable
         Assert.False(Directory.Exists("/nonexistent-dir"));
     }
 
-    // Bugs: these end in an unhandled exception (exit 134, stack trace on stderr) instead of a clean error.
-    // SnapshotMode.RunAsync only checks that the parent directory exists; Path.GetFullPath("") throws
-    // ArgumentException, and AtomicFile.Write's IOException / UnauthorizedAccessException is not caught by Program.Main.
-    [Fact(Skip = "src bug: `snapshot -o \"\"` crashes with ArgumentException from Path.GetFullPath (SnapshotMode.cs:23)")]
+    // Bad output paths and write failures end in a clean error, never an unhandled exception.
+    [Fact]
     public void Empty_output_path_exits_2()
     {
         Result r = Run("snapshot", "--json", "--duration", "0", "-o", "");
@@ -200,7 +198,7 @@ public sealed class ProgramTests : IDisposable
         Assert.DoesNotContain("Unhandled exception", r.Stderr);
     }
 
-    [Fact(Skip = "src bug: `snapshot -o DIR` crashes with IOException from AtomicFile.Write's File.Move (unhandled in Program.Main)")]
+    [Fact]
     public void Output_path_that_is_a_directory_is_a_clean_error()
     {
         Result r = Run("snapshot", "--json", "--duration", "0", "-o", _dir.Path);
@@ -210,7 +208,7 @@ public sealed class ProgramTests : IDisposable
         Assert.Empty(_dir.Entries());
     }
 
-    [Fact(Skip = "src bug: `snapshot -o /sys/x.json` crashes with UnauthorizedAccessException (unhandled in Program.Main)")]
+    [Fact]
     public void Unwritable_output_directory_is_a_clean_error()
     {
         Result r = Run("snapshot", "--json", "--duration", "0", "-o", "/sys/nettop-test.json");

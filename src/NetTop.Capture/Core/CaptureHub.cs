@@ -165,10 +165,10 @@ public sealed class CaptureHub : IAsyncDisposable
 
     private bool HasUnknownOwners(SocketsSample sample)
     {
-        IReadOnlyList<TcpSocket> list = sample.Sockets;
+        SocketTable list = sample.Sockets;
         for (int i = 0; i < list.Count; i++)
         {
-            TcpSocket s = list[i];
+            ref readonly TcpSocket s = ref list[i];
             if (s.Inode != 0 && s.State is TcpState.Listen or TcpState.SynSent && !_owners!.TryGet(s.Inode, out _))
             {
                 return true;

@@ -27,7 +27,7 @@ public static class SocketsRecorder
             {
                 using MemoryStream raw = new();
                 client.Tap = m => raw.Write(m.Span);
-                List<TcpSocket> sockets = [];
+                SocketTableBuilder sockets = new();
                 ParseStats stats = default;
                 client.Dump(family, ext, InetDiag.TCPF_ALL_BUT_BOUND_INACTIVE, sockets, ref stats, new AsciiPool());
                 count += sockets.Count;

@@ -14,7 +14,7 @@ namespace NetTop.Capture.Sockets;
 /// </summary>
 internal static class ProcNetTcpParser
 {
-    public static void Parse(ReadOnlySpan<char> text, IpFamily family, List<TcpSocket> into, ref ParseStats stats)
+    public static void Parse(ReadOnlySpan<char> text, IpFamily family, SocketTableBuilder into, ref ParseStats stats)
     {
         bool header = true;
         foreach (ReadOnlySpan<char> raw in text.EnumerateLines())
@@ -33,21 +33,20 @@ internal static class ProcNetTcpParser
                 }
             }
             stats.Messages++;
-            if (TryParseLine(line, family, out TcpSocket? s))
+            if (TryParseLine(line, family, ref into.Add()))
             {
-                into.Add(s!);
                 stats.Sockets++;
             }
             else
             {
+                into.RemoveLast();
                 stats.Malformed++;
             }
         }
     }
 
-    private static bool TryParseLine(ReadOnlySpan<char> line, IpFamily family, out TcpSocket? socket)
+    private static bool TryParseLine(ReadOnlySpan<char> line, IpFamily family, ref TcpSocket socket)
     {
-        socket = null;
         Span<Range> f = stackalloc Range[12];
         int n = line.SplitAny(f, " \t", StringSplitOptions.RemoveEmptyEntries);
         if (n < 10)
@@ -66,23 +65,20 @@ internal static class ProcNetTcpParser
             return false;
         }
         TcpState state = (TcpState)st;
-        socket = new TcpSocket
-        {
-            Family = family,
-            State = state,
-            Local = local,
-            Remote = remote,
-            Timer = (TcpTimer)Math.Min(tr, 4),
-            ExpiresMs = when * 10,
-            Retrans = (byte)Math.Min(retrnsmt, 255),
-            Uid = uid,
-            Inode = inode,
-            // Listeners: rx_queue is the accept queue; the max backlog is not in this file.
-            RQueue = rx,
-            WQueue = state == TcpState.Listen ? 0 : tx,
-            BacklogKnown = false,
-            IsRequest = state == TcpState.SynRecv && inode == 0,
-        };
+        socket.Family = family;
+        socket.State = state;
+        socket.Local = local;
+        socket.Remote = remote;
+        socket.Timer = (TcpTimer)Math.Min(tr, 4);
+        socket.ExpiresMs = when * 10;
+        socket.Retrans = (byte)Math.Min(retrnsmt, 255);
+        socket.Uid = uid;
+        socket.Inode = inode;
+        // Listeners: rx_queue is the accept queue; the max backlog is not in this file.
+        socket.RQueue = rx;
+        socket.WQueue = state == TcpState.Listen ? 0 : tx;
+        socket.BacklogKnown = false;
+        socket.IsRequest = state == TcpState.SynRecv && inode == 0;
         return true;
     }
 

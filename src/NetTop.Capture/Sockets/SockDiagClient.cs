@@ -42,7 +42,7 @@ internal sealed unsafe class SockDiagClient : IDisposable
     }
 
     /// <summary>Dumps one family's TCP sockets into <paramref name="into"/>. Throws on a netlink error reply.</summary>
-    public void Dump(byte family, byte ext, uint states, List<TcpSocket> into, ref ParseStats stats, AsciiPool pool)
+    public void Dump(byte family, byte ext, uint states, SocketTableBuilder into, ref ParseStats stats, AsciiPool pool)
     {
         Send(family, ext, states);
         while (true)

@@ -34,7 +34,7 @@ internal static class SockDiagParser
     }
 
     /// <summary>Parses every netlink message in <paramref name="buffer"/> (one recv's worth).</summary>
-    public static Result Parse(ReadOnlySpan<byte> buffer, List<TcpSocket> into, ref ParseStats stats, AsciiPool pool)
+    public static Result Parse(ReadOnlySpan<byte> buffer, SocketTableBuilder into, ref ParseStats stats, AsciiPool pool)
     {
         Result result = default;
         int off = 0;
@@ -66,13 +66,13 @@ internal static class SockDiagParser
                     result.Errno = payload.Length >= 4 ? -MemoryMarshal.Read<int>(payload) : 0;
                     return result;
                 case InetDiag.SOCK_DIAG_BY_FAMILY:
-                    if (TryParseSocket(payload, pool, ref stats) is { } socket)
+                    if (TryParseSocket(payload, ref into.Add(), pool, ref stats))
                     {
-                        into.Add(socket);
                         stats.Sockets++;
                     }
                     else
                     {
+                        into.RemoveLast();
                         stats.Malformed++;
                     }
                     break;
@@ -88,32 +88,30 @@ internal static class SockDiagParser
         return result;
     }
 
-    /// <summary>Decodes one inet_diag_msg and its attributes; null when the message is too short or not TCP/IP.</summary>
-    public static TcpSocket? TryParseSocket(ReadOnlySpan<byte> p, AsciiPool pool, ref ParseStats stats)
+    /// <summary>Decodes one inet_diag_msg and its attributes into a zeroed row; false when the message is too
+    /// short or not TCP/IP.</summary>
+    public static bool TryParseSocket(ReadOnlySpan<byte> p, ref TcpSocket s, AsciiPool pool, ref ParseStats stats)
     {
         if (p.Length < MsgSize)
         {
-            return null;
+            return false;
         }
         byte family = p[0];
         if (family is not (InetDiag.AF_INET or InetDiag.AF_INET6))
         {
-            return null;
+            return false;
         }
-        TcpSocket s = new()
-        {
-            Family = family == InetDiag.AF_INET ? IpFamily.V4 : IpFamily.V6,
-            State = (TcpState)p[1],
-            Timer = (TcpTimer)p[2],
-            Retrans = p[3],
-            ExpiresMs = MemoryMarshal.Read<uint>(p[52..]),
-            RQueue = MemoryMarshal.Read<uint>(p[56..]),
-            WQueue = MemoryMarshal.Read<uint>(p[60..]),
-            Uid = MemoryMarshal.Read<uint>(p[64..]),
-            Inode = MemoryMarshal.Read<uint>(p[68..]),
-            Cookie = MemoryMarshal.Read<ulong>(p[44..]),
-            BacklogKnown = true,
-        };
+        s.Family = family == InetDiag.AF_INET ? IpFamily.V4 : IpFamily.V6;
+        s.State = (TcpState)p[1];
+        s.Timer = (TcpTimer)p[2];
+        s.Retrans = p[3];
+        s.ExpiresMs = MemoryMarshal.Read<uint>(p[52..]);
+        s.RQueue = MemoryMarshal.Read<uint>(p[56..]);
+        s.WQueue = MemoryMarshal.Read<uint>(p[60..]);
+        s.Uid = MemoryMarshal.Read<uint>(p[64..]);
+        s.Inode = MemoryMarshal.Read<uint>(p[68..]);
+        s.Cookie = MemoryMarshal.Read<ulong>(p[44..]);
+        s.BacklogKnown = true;
         ushort sport = BinaryPrimitives.ReadUInt16BigEndian(p[4..]);
         ushort dport = BinaryPrimitives.ReadUInt16BigEndian(p[6..]);
         if (s.Family == IpFamily.V4)
@@ -164,7 +162,7 @@ internal static class SockDiagParser
             }
             off += Align4(alen);
         }
-        return s;
+        return true;
     }
 
     /// <summary>Zero-extends what the kernel sent to the 6.18 layout, then reads the fields NetTop uses.</summary>

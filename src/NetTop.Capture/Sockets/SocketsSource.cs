@@ -32,7 +32,7 @@ public sealed class SocketsSource : ISource, IDisposable
     private readonly AsciiPool _pool = new();
     private SockDiagClient? _client;
     private string? _netlinkError;
-    private int _lastCount = 256;
+    private readonly SocketTableBuilder _table = new();
     private volatile SourceStatus _status = new(SourceName, SourceHealth.Ok, "starting");
 
     public SocketsSource(NetnsThread thread, SocketsMode mode, bool tcpInfo, Func<TimeSpan> clock)
@@ -55,7 +55,8 @@ public sealed class SocketsSource : ISource, IDisposable
     /// <summary>One full refresh; must run on the namespace's thread.</summary>
     public SocketsSample Poll()
     {
-        List<TcpSocket> sockets = new(_lastCount + _lastCount / 8);
+        SocketTableBuilder sockets = _table;
+        sockets.Clear();
         ParseStats stats = default;
         if (_mode != SocketsMode.Proc && _netlinkError is null)
         {
@@ -66,11 +67,11 @@ public sealed class SocketsSource : ISource, IDisposable
                 byte ext = _tcpInfo ? (byte)(InetDiag.EXT_INFO | InetDiag.EXT_CONG | InetDiag.EXT_SKMEMINFO) : (byte)0;
                 _client.Dump(InetDiag.AF_INET, ext, InetDiag.TCPF_ALL_BUT_BOUND_INACTIVE, sockets, ref stats, _pool);
                 _client.Dump(InetDiag.AF_INET6, ext, InetDiag.TCPF_ALL_BUT_BOUND_INACTIVE, sockets, ref stats, _pool);
-                _lastCount = sockets.Count;
+                int count = sockets.Count;
                 _status = stats.Malformed > 0
-                    ? new(SourceName, SourceHealth.Degraded, $"sock_diag: {sockets.Count} sockets, {stats.Malformed} malformed messages skipped")
-                    : SourceStatus.Ok(SourceName, $"sock_diag: {sockets.Count} sockets");
-                return new SocketsSample(_clock(), SocketsOrigin.SockDiag, sockets, stats.Malformed, stats.Interrupted, null);
+                    ? new(SourceName, SourceHealth.Degraded, $"sock_diag: {count} sockets, {stats.Malformed} malformed messages skipped")
+                    : SourceStatus.Ok(SourceName, $"sock_diag: {count} sockets");
+                return new SocketsSample(_clock(), SocketsOrigin.SockDiag, sockets.Build(), stats.Malformed, stats.Interrupted, null);
             }
             catch (SockDiagException e)
             {
@@ -84,18 +85,18 @@ public sealed class SocketsSource : ISource, IDisposable
                 {
                     _status = new(SourceName, SourceHealth.Unavailable, e.Message,
                         "a kernel with CONFIG_INET_DIAG and CONFIG_INET_TCP_DIAG (modprobe tcp_diag)");
-                    return new SocketsSample(_clock(), SocketsOrigin.SockDiag, [], 0, false, e.Message);
+                    return new SocketsSample(_clock(), SocketsOrigin.SockDiag, SocketTable.Empty, 0, false, e.Message);
                 }
             }
         }
         if (_mode == SocketsMode.Netlink)
         {
-            return new SocketsSample(_clock(), SocketsOrigin.SockDiag, [], 0, false, _netlinkError);
+            return new SocketsSample(_clock(), SocketsOrigin.SockDiag, SocketTable.Empty, 0, false, _netlinkError);
         }
         return PollProc(sockets, ref stats);
     }
 
-    private SocketsSample PollProc(List<TcpSocket> sockets, ref ParseStats stats)
+    private SocketsSample PollProc(SocketTableBuilder sockets, ref ParseStats stats)
     {
         string reason = _mode == SocketsMode.Proc
             ? "sockets source set to proc (config Capture:Sockets=proc)"
@@ -116,7 +117,6 @@ public sealed class SocketsSource : ISource, IDisposable
                 missing.Add($"{file}: {e.Message}");
             }
         }
-        _lastCount = sockets.Count;
         string detail = $"{reason}; reading /proc/net/tcp{{,6}} ({sockets.Count} sockets): max backlog, tcp_info and drops unknown";
         if (missing.Count > 0)
         {
@@ -126,7 +126,7 @@ public sealed class SocketsSource : ISource, IDisposable
             _mode == SocketsMode.Proc
                 ? "set Capture:Sockets to auto"
                 : "a kernel with CONFIG_INET_DIAG and CONFIG_INET_TCP_DIAG (modprobe tcp_diag)");
-        return new SocketsSample(_clock(), SocketsOrigin.ProcNet, sockets, stats.Malformed, false, reason);
+        return new SocketsSample(_clock(), SocketsOrigin.ProcNet, sockets.Build(), stats.Malformed, false, reason);
     }
 
     public void Dispose() => _client?.Dispose();

@@ -16,11 +16,29 @@ public static class IpFamilyExtensions
 
 /// <summary>
 /// An IP address and port held by value (no <see cref="IPAddress"/> per socket on the refresh path).
-/// The address is kept as the 16 network-order bytes of an IPv6 address, big-endian in a UInt128;
-/// IPv4 addresses sit in the low 32 bits.
+/// The address is the 16 network-order bytes of an IPv6 address read as a big-endian number; IPv4 addresses
+/// sit in the low 32 bits. Stored as two ulongs (24 bytes: a UInt128 field would be 16-byte aligned and make
+/// the struct 48), because every socket row holds two of these.
 /// </summary>
-public readonly record struct NetEndpoint(IpFamily Family, UInt128 Address, ushort Port)
+public readonly record struct NetEndpoint
 {
+    private readonly ulong _hi;
+    private readonly ulong _lo;
+
+    public NetEndpoint(IpFamily family, UInt128 address, ushort port)
+    {
+        _hi = (ulong)(address >> 64);
+        _lo = (ulong)address;
+        Port = port;
+        Family = family;
+    }
+
+    public ushort Port { get; }
+
+    public IpFamily Family { get; }
+
+    public UInt128 Address => new(_hi, _lo);
+
     public static NetEndpoint FromV4(uint networkOrderAddress, ushort port) =>
         new(IpFamily.V4, BinaryPrimitives.ReverseEndianness(networkOrderAddress), port);
 
@@ -39,10 +57,10 @@ public readonly record struct NetEndpoint(IpFamily Family, UInt128 Address, usho
         return n == 4 ? FromV4Bytes(b[..4], (ushort)ep.Port) : FromV6Bytes(b, (ushort)ep.Port);
     }
 
-    public bool IsUnspecified => Address == UInt128.Zero;
+    public bool IsUnspecified => (_hi | _lo) == 0;
 
     /// <summary>True for ::ffff:a.b.c.d.</summary>
-    public bool IsV4Mapped => Family == IpFamily.V6 && (Address >> 32) == 0xFFFF;
+    public bool IsV4Mapped => Family == IpFamily.V6 && _hi == 0 && (_lo >> 32) == 0xFFFF;
 
     /// <summary>The IPv4 view of a v4-mapped IPv6 endpoint; itself otherwise.</summary>
     public NetEndpoint Unmapped => IsV4Mapped ? new(IpFamily.V4, Address & 0xFFFF_FFFF, Port) : this;

@@ -24,7 +24,7 @@ public sealed record HostSnapshot
     /// <summary>Worst first: most retransmits, then oldest.</summary>
     public required ImmutableArray<HalfOpenRow> HalfOpen { get; init; }
     /// <summary>Every socket of the last sockets reading (for drill-down).</summary>
-    public required IReadOnlyList<TcpSocket> Sockets { get; init; }
+    public required SocketTable Sockets { get; init; }
     /// <summary>Null when the max backlog is known; otherwise why it is not (the /proc fallback).</summary>
     public string? BacklogUnknownReason { get; init; }
 
@@ -39,7 +39,7 @@ public sealed record HostSnapshot
         Counters = [],
         Listeners = [],
         HalfOpen = [],
-        Sockets = [],
+        Sockets = SocketTable.Empty,
     };
 
     public CounterRow? Counter(string name)

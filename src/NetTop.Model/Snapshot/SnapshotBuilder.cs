@@ -34,6 +34,7 @@ public sealed class SnapshotBuilder
     private readonly Dictionary<string, RateTracker> _counterRates = [];
     private readonly Dictionary<ushort, List<int>> _listenersByPort = [];
     private readonly List<ulong> _sweep = [];
+    private readonly List<int> _live = [];
     private long _sequence;
     private long _generation;
 
@@ -48,7 +49,7 @@ public sealed class SnapshotBuilder
     public HostSnapshot Build(SnapshotInputs inputs)
     {
         _generation++;
-        IReadOnlyList<TcpSocket> sockets = inputs.Sockets?.Sockets ?? [];
+        SocketTable sockets = inputs.Sockets?.Sockets ?? SocketTable.Empty;
         ImmutableArray<ListenerRow> listeners = BuildListeners(inputs, sockets, out ImmutableArray<HalfOpenRow> halfOpen);
         return new HostSnapshot
         {
@@ -89,18 +90,19 @@ public sealed class SnapshotBuilder
         return rows.DrainToImmutable();
     }
 
-    private ImmutableArray<ListenerRow> BuildListeners(SnapshotInputs inputs, IReadOnlyList<TcpSocket> sockets,
+    private ImmutableArray<ListenerRow> BuildListeners(SnapshotInputs inputs, SocketTable sockets,
         out ImmutableArray<HalfOpenRow> halfOpen)
     {
         // Pass 1: listeners, indexed by port for the SYN_RECV match.
-        List<TcpSocket> live = [];
+        List<int> live = _live;
+        live.Clear();
         foreach (List<int> l in _listenersByPort.Values)
         {
             l.Clear();
         }
         for (int i = 0; i < sockets.Count; i++)
         {
-            TcpSocket s = sockets[i];
+            ref readonly TcpSocket s = ref sockets[i];
             if (s.State != TcpState.Listen)
             {
                 continue;
@@ -110,7 +112,7 @@ public sealed class SnapshotBuilder
                 _listenersByPort[s.Local.Port] = idx = [];
             }
             idx.Add(live.Count);
-            live.Add(s);
+            live.Add(i);
         }
 
         // Pass 2: half-open connections; SYN_RECV counted under the listener that owns its local endpoint.
@@ -119,7 +121,7 @@ public sealed class SnapshotBuilder
         TimeSpan at = inputs.At;
         for (int i = 0; i < sockets.Count; i++)
         {
-            TcpSocket s = sockets[i];
+            ref readonly TcpSocket s = ref sockets[i];
             if (s.State is not (TcpState.SynSent or TcpState.SynRecv or TcpState.NewSynRecv))
             {
                 continue;
@@ -153,9 +155,10 @@ public sealed class SnapshotBuilder
             }
             else
             {
-                int li = FindListener(live, s.Local);
+                int li = FindListener(sockets, live, s.Local);
+                ulong listenerInode = li >= 0 ? sockets[live[li]].Inode : 0;
                 ProcessOwner? owner = null;
-                bool known = li >= 0 && live[li].Inode != 0 && inputs.Owners.TryGet(live[li].Inode, out owner);
+                bool known = listenerInode != 0 && inputs.Owners.TryGet(listenerInode, out owner);
                 if (li >= 0)
                 {
                     synRecv[li]++;
@@ -171,7 +174,7 @@ public sealed class SnapshotBuilder
                     AgeMs = Math.Max(HalfOpenAge.SynRecvMs(s.Retrans, s.ExpiresMs), watchedMs),
                     Retransmits = s.Retrans,
                     ExpiresMs = s.ExpiresMs,
-                    ListenerKey = li >= 0 ? live[li].Key : null,
+                    ListenerKey = li >= 0 ? sockets[live[li]].Key : null,
                 });
             }
         }
@@ -185,13 +188,14 @@ public sealed class SnapshotBuilder
         List<ListenerRow> rows = new(live.Count + 4);
         for (int i = 0; i < live.Count; i++)
         {
-            TcpSocket s = live[i];
+            ref readonly TcpSocket s = ref sockets[live[i]];
             ulong key = s.Key;
             if (!_listeners.TryGetValue(key, out ListenerState? st))
             {
                 _listeners[key] = st = new ListenerState();
             }
             st.Generation = _generation;
+            st.GoneAtMono = null; // back (or never gone): a later disappearance starts a fresh tombstone
             st.Peak = Math.Max(st.Peak, s.RQueue);
             double? dropsPerSec = null;
             if (s.HasSkMem)
@@ -269,7 +273,7 @@ public sealed class SnapshotBuilder
 
     /// <summary>The listener a request socket belongs to: same port, same address, else a wildcard of a
     /// family that accepts it (a dual-stack [::] listener takes IPv4 too).</summary>
-    private int FindListener(List<TcpSocket> live, NetEndpoint local)
+    private int FindListener(SocketTable sockets, List<int> live, NetEndpoint local)
     {
         if (!_listenersByPort.TryGetValue(local.Port, out List<int>? idx) || idx.Count == 0)
         {
@@ -279,13 +283,13 @@ public sealed class SnapshotBuilder
         int wildcard = -1;
         foreach (int i in idx)
         {
-            NetEndpoint l = live[i].Local;
+            NetEndpoint l = sockets[live[i]].Local;
             if (l.Unmapped.Family == unmapped.Family && l.Unmapped.Address == unmapped.Address)
             {
                 return i;
             }
             if (l.IsUnspecified && (l.Family == unmapped.Family || l.Family == IpFamily.V6) &&
-                (wildcard < 0 || live[wildcard].Family != unmapped.Family))
+                (wildcard < 0 || sockets[live[wildcard]].Family != unmapped.Family))
             {
                 wildcard = i;
             }

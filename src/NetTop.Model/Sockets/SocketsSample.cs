@@ -15,12 +15,12 @@ public enum SocketsOrigin
 public sealed record SocketsSample(
     TimeSpan At,
     SocketsOrigin Origin,
-    IReadOnlyList<TcpSocket> Sockets,
+    SocketTable Sockets,
     int Malformed,
     bool Inconsistent,
     string? FallbackReason)
 {
-    public static SocketsSample Empty(TimeSpan at) => new(at, SocketsOrigin.SockDiag, [], 0, false, null);
+    public static SocketsSample Empty(TimeSpan at) => new(at, SocketsOrigin.SockDiag, SocketTable.Empty, 0, false, null);
 }
 
 /// <summary>Counts a parser keeps while it decodes: what it skipped and why.</summary>

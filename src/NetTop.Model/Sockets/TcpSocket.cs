@@ -85,11 +85,13 @@ public struct SkMemInfo
 }
 
 /// <summary>
-/// One TCP socket as read from the kernel: the row a sockets refresh allocates per socket (everything else is inline).
+/// One TCP socket as read from the kernel. A struct: a refresh parses every socket in place into one
+/// <see cref="SocketTable"/> array, so 100k sockets are one allocation, not 100k objects for the GC to trace
+/// and promote while the dump is running.
 /// For a LISTEN socket <see cref="RQueue"/> is the current accept queue and <see cref="WQueue"/> the max backlog
 /// (sock_diag only; the /proc fallback has no max backlog and leaves <see cref="BacklogKnown"/> false).
 /// </summary>
-public sealed class TcpSocket
+public struct TcpSocket
 {
     public IpFamily Family;
     public TcpState State;
@@ -116,5 +118,5 @@ public sealed class TcpSocket
     public string? Congestion;
 
     /// <summary>A key stable for the socket's life: the cookie, or the 4-tuple hash where there is none.</summary>
-    public ulong Key => Cookie != 0 ? Cookie : (ulong)(uint)HashCode.Combine(Local, Remote, State == TcpState.Listen) | (1UL << 63);
+    public readonly ulong Key => Cookie != 0 ? Cookie : (ulong)(uint)HashCode.Combine(Local, Remote, State == TcpState.Listen) | (1UL << 63);
 }

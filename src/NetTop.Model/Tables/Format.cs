@@ -24,6 +24,7 @@ public static class Format
     {
         if (perSec is not { } r) return "-";
         if (r == 0) return "0";
+        if (r < 0.1) return "<0.1"; // rare but not zero: never print it as 0
         if (r < 10) return r.ToString("0.#", s_inv);
         return Count((ulong)Math.Round(r));
     }
@@ -32,8 +33,8 @@ public static class Format
     public static string Count(ulong n) => n switch
     {
         < 10_000 => n.ToString(s_inv),
-        < 1_000_000 => (n / 1000.0).ToString("0.#", s_inv) + "k",
-        < 1_000_000_000 => (n / 1_000_000.0).ToString("0.#", s_inv) + "M",
+        < 999_950 => (n / 1000.0).ToString("0.#", s_inv) + "k",       // 999_950 would round to "1000k"
+        < 999_950_000 => (n / 1_000_000.0).ToString("0.#", s_inv) + "M",
         _ => (n / 1_000_000_000.0).ToString("0.#", s_inv) + "G",
     };
 

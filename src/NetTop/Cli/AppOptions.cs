@@ -26,7 +26,9 @@ public sealed record AppOptions
         string configFile = explicitConfig ?? Path.Combine(BaseDirectory, "config.json");
         if (explicitConfig is not null && !File.Exists(explicitConfig))
         {
-            throw new UsageException($"--config: {explicitConfig}: no such file");
+            throw new UsageException(Directory.Exists(explicitConfig)
+                ? $"--config: {explicitConfig}: is a directory; name a JSON file"
+                : $"--config: {explicitConfig}: no such file");
         }
         ConfigurationBuilder builder = new();
         if (File.Exists(configFile))
@@ -76,6 +78,21 @@ public sealed record AppOptions
             if (!s_captureKeys.Contains(s.Key))
             {
                 throw new UsageException($"config: unknown key 'Capture:{s.Key}'; known keys: {string.Join(", ", s_captureKeys.Order().Select(k => "Capture:" + k))}");
+            }
+            RequireScalar(s, "Capture:" + s.Key);
+        }
+        foreach (IConfigurationSection s in c.GetChildren())
+        {
+            if (s.Key.Equals("Capture", StringComparison.OrdinalIgnoreCase))
+            {
+                if (s.Value is not null)
+                {
+                    throw new UsageException($"config: Capture: '{s.Value}' is not allowed; expected an object with keys {string.Join(", ", s_captureKeys.Order())}");
+                }
+            }
+            else
+            {
+                RequireScalar(s, s.Key);
             }
         }
         double refresh = Number(c, "Refresh", 1.0, 0.1, 3600, "seconds");
@@ -134,6 +151,16 @@ public sealed record AppOptions
         return Directory.Exists(dir)
             ? Directory.GetFiles(dir, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order()
             : [];
+    }
+
+    /// <summary>A value given as an object or array reads as absent in IConfiguration: reject it instead of
+    /// silently using the default.</summary>
+    private static void RequireScalar(IConfigurationSection s, string path)
+    {
+        if (s.Value is null && s.GetChildren().Any())
+        {
+            throw new UsageException($"config: {path}: expected a single value, not an object or array");
+        }
     }
 
     private static double Number(IConfiguration c, string key, double dflt, double min, double max, string unit)

@@ -20,6 +20,14 @@ public static class SnapshotMode
         string? output = cli.Get("--output");
         if (output is not null)
         {
+            if (string.IsNullOrWhiteSpace(output))
+            {
+                throw new UsageException("-o needs a file name");
+            }
+            if (Directory.Exists(output) || output.EndsWith('/'))
+            {
+                throw new UsageException($"-o {output}: is a directory; name a file in it");
+            }
             string? dir = Path.GetDirectoryName(Path.GetFullPath(output));
             if (dir is null || !Directory.Exists(dir))
             {
@@ -47,7 +55,15 @@ public static class SnapshotMode
         }
         else
         {
-            AtomicFile.Write(output, bytes);
+            try
+            {
+                AtomicFile.Write(output, bytes);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"nettop: cannot write {output}: {e.Message}");
+                return ExitCodes.Failure;
+            }
         }
         return ExitCodes.Ok;
     }
