@@ -34,6 +34,7 @@ public sealed class CaptureHub : IAsyncDisposable
     private PeriodicTimer? _timer;
     private TimeSpan _interval;
     private int _refreshing;
+    private volatile SourceStatus? _refreshError;
 
     private CaptureHub(CaptureOptions options, TimeProvider time, NetnsThread thread)
     {
@@ -101,6 +102,13 @@ public sealed class CaptureHub : IAsyncDisposable
                 try
                 {
                     await RefreshCoreAsync(linked.Token).ConfigureAwait(false);
+                    _refreshError = null;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // One failed refresh never ends the loop: the status line says what failed and the next tick retries.
+                    _refreshError = new SourceStatus("hub", SourceHealth.Degraded, $"last refresh failed: {e.GetType().Name}: {e.Message}");
+                    _latest = _latest with { Sources = CollectStatuses() };
                 }
                 finally
                 {
@@ -179,12 +187,16 @@ public sealed class CaptureHub : IAsyncDisposable
 
     private ImmutableArray<SourceStatus> CollectStatuses()
     {
-        ImmutableArray<SourceStatus>.Builder b = ImmutableArray.CreateBuilder<SourceStatus>(3);
+        ImmutableArray<SourceStatus>.Builder b = ImmutableArray.CreateBuilder<SourceStatus>(4);
         b.Add(_sockets.Status);
         b.Add(_counters.Status);
         b.Add(_owners?.Status ?? new SourceStatus(ProcessOwnerCache.SourceName, SourceHealth.Unavailable,
             "process owners disabled", "set Capture:ProcessOwners to true"));
-        return b.MoveToImmutable();
+        if (_refreshError is { } error)
+        {
+            b.Add(error);
+        }
+        return b.DrainToImmutable();
     }
 
     private static string ReadKernel()
