@@ -42,6 +42,7 @@ public static class Program
             return cli.Mode switch
             {
                 "snapshot" => await SnapshotMode.RunAsync(cli, options, stop.Token),
+                "batch" => await BatchMode.RunAsync(cli, options, stop.Token),
                 "bench-sockets" => await BenchSocketsMode.RunAsync(cli, options, stop.Token),
                 "record-sockets" => await RecordSocketsMode.RunAsync(cli, options, stop.Token),
                 _ => await TuiMode.RunAsync(options, stop.Token),

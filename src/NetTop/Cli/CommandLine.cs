@@ -6,6 +6,7 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
     public const string Usage = """
         usage: nettop [OPTIONS]                      live TUI (listen queues, half-open connections)
                nettop snapshot (--json|--text) [--duration SECONDS] [-o FILE] [OPTIONS]
+               nettop batch [-n COUNT] [-d SECONDS] [--json] [OPTIONS]   a frame (or JSON line) per tick, like top -b
                nettop --help | --version
 
         options:
@@ -19,10 +20,14 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
           --json | --text         output format (JSON contract nettop.snapshot/1, or the panels as text)
           --duration SECONDS      sample for this long so rates exist (default 1)
           -o, --output FILE       write atomically to FILE (mode 0600) instead of stdout
+        batch:
+          -n, --count COUNT       stop after COUNT ticks (default: until SIGINT/SIGTERM)
+          -d, --delay SECONDS     seconds between ticks (default: the refresh interval)
+          --json                  one snapshot per line (JSON lines) instead of text frames
         environment: NETTOP_REFRESH, NETTOP_THEME, NETTOP_CAPTURE__SOCKETS, ... override config.json
         """;
 
-    private static readonly HashSet<string> s_modes = ["tui", "snapshot", "bench-sockets", "record-sockets"];
+    private static readonly HashSet<string> s_modes = ["tui", "snapshot", "batch", "bench-sockets", "record-sockets"];
 
     // option → config key it binds to (null: mode option, not configuration)
     private static readonly Dictionary<string, string?> s_valued = new()
@@ -36,6 +41,8 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
         ["--duration"] = null,
         ["--output"] = null,
         ["--iterations"] = null,
+        ["--count"] = null,
+        ["--delay"] = "Refresh",
     };
 
     private static readonly HashSet<string> s_flags = ["--json", "--text", "--help", "--version", "--no-info"];
@@ -60,7 +67,7 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
             {
                 if (!s_modes.Contains(a))
                 {
-                    throw new UsageException($"unknown command '{a}'; commands: snapshot");
+                    throw new UsageException($"unknown command '{a}'; commands: snapshot, batch");
                 }
                 mode = a;
                 continue;
@@ -74,10 +81,13 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
                 value = a[(eq + 1)..];
                 inline = true;
             }
-            if (name is "-o")
+            name = name switch
             {
-                name = "--output";
-            }
+                "-o" => "--output",
+                "-n" => "--count",
+                "-d" => "--delay",
+                _ => name,
+            };
             if (name is "-h")
             {
                 name = "--help";
