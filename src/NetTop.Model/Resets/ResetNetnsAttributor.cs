@@ -1,0 +1,116 @@
+using NetTop.Model.Net;
+using NetTop.Model.Sockets;
+
+namespace NetTop.Model.Resets;
+
+/// <summary>
+/// Tracepoints are global: this decides whether a reset belongs to the watched network namespace.
+/// The rule, first match wins:
+/// <list type="number">
+/// <item>A wire event came from this namespace's own capture: it is ours.</item>
+/// <item>The socket cookie (tcp_receive_reset) is in one of the namespace's recent sock_diag snapshots (cookies
+///   are global and unique, so a hit is exact). The last <see cref="CookieGenerations"/> snapshots count,
+///   because the reset socket is often gone by the next one.</item>
+/// <item>The event ran in process context (an active reset from close()) and that task's netns inode
+///   (/proc/PID/task/TID/ns/net, read when the event arrived) equals the watched one: ours; different: other.</item>
+/// <item>This namespace's packet capture saw a RST with the same 4-tuple (either orientation) within
+///   <see cref="WireWindow"/>: ours. (Loopback addresses exist in every namespace, but two namespaces resetting
+///   the same ports within that window is unlikely.)</item>
+/// <item>Otherwise it is tagged <see cref="ResetEvent.OtherNetns"/>.</item>
+/// </list>
+/// Bounded: cookies of a few snapshots, RSTs of the last window (at most <see cref="MaxRsts"/>).
+/// Not thread-safe: call from the hub tick.
+/// </summary>
+public sealed class ResetNetnsAttributor
+{
+    public const int CookieGenerations = 3;
+    public const int MaxRsts = 65_536;
+
+    private readonly ulong? _watchedInode;
+    private readonly Queue<HashSet<ulong>> _cookies = new();
+    private readonly Dictionary<(NetEndpoint, NetEndpoint), DateTimeOffset> _rsts = [];
+    private readonly Queue<((NetEndpoint, NetEndpoint) Key, DateTimeOffset At)> _rstOrder = new();
+
+    /// <param name="watchedNetnsInode">The watched namespace's inode (stat of /run/netns/NAME or /proc/thread-self/ns/net
+    /// on its thread); null when unknown (then process-context events fall through to the wire rule).</param>
+    public ResetNetnsAttributor(ulong? watchedNetnsInode, TimeSpan? wireWindow = null)
+    {
+        _watchedInode = watchedNetnsInode;
+        WireWindow = wireWindow ?? TimeSpan.FromSeconds(2);
+    }
+
+    public TimeSpan WireWindow { get; }
+    public ulong? WatchedNetnsInode => _watchedInode;
+    public int TrackedRsts => _rsts.Count;
+
+    /// <summary>Remembers the cookies of one sock_diag snapshot of the watched namespace.</summary>
+    public void ObserveSockets(SocketTable sockets)
+    {
+        HashSet<ulong> set = _cookies.Count >= CookieGenerations ? _cookies.Dequeue() : [];
+        set.Clear();
+        foreach (ref readonly TcpSocket s in sockets.Span)
+        {
+            if (s.Cookie != 0) set.Add(s.Cookie);
+        }
+        _cookies.Enqueue(set);
+    }
+
+    /// <summary>Remembers the RSTs the watched namespace's capture saw (other packets are ignored).</summary>
+    public void ObservePackets(IEnumerable<PacketEvent> packets)
+    {
+        foreach (PacketEvent p in packets)
+        {
+            if (!p.IsRst) continue;
+            (NetEndpoint, NetEndpoint) key = Key(p.Source, p.Destination);
+            _rsts[key] = p.Time;
+            _rstOrder.Enqueue((key, p.Time));
+            if (_rstOrder.Count > MaxRsts) Forget(_rstOrder.Dequeue());
+        }
+    }
+
+    /// <summary>Drops remembered RSTs older than the window before <paramref name="now"/>.</summary>
+    public void Prune(DateTimeOffset now)
+    {
+        while (_rstOrder.TryPeek(out var oldest) && now - oldest.At > WireWindow)
+        {
+            Forget(_rstOrder.Dequeue());
+        }
+    }
+
+    /// <summary><paramref name="e"/> itself when it belongs to the watched namespace, else a copy tagged "other netns".</summary>
+    public ResetEvent Attribute(ResetEvent e) => Belongs(e) ? e : e with { NetnsTag = ResetEvent.OtherNetns };
+
+    public bool Belongs(ResetEvent e)
+    {
+        if (e.Origin == ResetOrigin.Wire) return true;
+        if (e.Cookie != 0)
+        {
+            foreach (HashSet<ulong> set in _cookies)
+            {
+                if (set.Contains(e.Cookie)) return true;
+            }
+        }
+        if (e.NetnsInode is { } inode && _watchedInode is { } watched)
+        {
+            return inode == watched;
+        }
+        if (_rsts.TryGetValue(Key(e.Local, e.Remote), out DateTimeOffset seen) && (seen - e.Wall).Duration() <= WireWindow)
+        {
+            return true;
+        }
+        return false;
+    }
+
+    private void Forget(((NetEndpoint, NetEndpoint) Key, DateTimeOffset At) entry)
+    {
+        if (_rsts.TryGetValue(entry.Key, out DateTimeOffset at) && at == entry.At) _rsts.Remove(entry.Key);
+    }
+
+    /// <summary>The 4-tuple with its ends in a fixed order, so both directions meet; v4-mapped v6 unmapped.</summary>
+    private static (NetEndpoint, NetEndpoint) Key(NetEndpoint a, NetEndpoint b)
+    {
+        a = a.Unmapped;
+        b = b.Unmapped;
+        return (a.Address, a.Port).CompareTo((b.Address, b.Port)) <= 0 ? (a, b) : (b, a);
+    }
+}
