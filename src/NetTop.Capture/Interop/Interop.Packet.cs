@@ -5,7 +5,7 @@ namespace NetTop.Capture.Interop;
 // Names as in include/uapi/linux/if_packet.h, if_ether.h and filter.h (6.18). Offsets are proven against the
 // running kernel's BTF in tests/NetTop.Capture.Tests/Perf/PerfLayoutTests.cs.
 #pragma warning disable CA1707, IDE1006, CS8981, CS0649
-internal static partial class Packet
+internal static partial class AfPacket
 {
     public const int SOL_PACKET = 263;
     public const int PACKET_RX_RING = 5;

@@ -5,7 +5,7 @@ namespace NetTop.Capture.Interop;
 // Names as in include/uapi/linux/perf_event.h (6.18), so they can be grepped against the header. Offsets are
 // proven against the running kernel's BTF in tests/NetTop.Capture.Tests/Perf/PerfLayoutTests.cs.
 #pragma warning disable CA1707, IDE1006, CS8981, CS0649
-internal static partial class Perf
+internal static partial class PerfEvents
 {
     /// <summary>x86_64 syscall number (arch/x86/entry/syscalls/syscall_64.tbl).</summary>
     public const long SYS_perf_event_open = 298;
@@ -58,6 +58,15 @@ internal static partial class Perf
     /// <summary>perf_event_open(2) has no libc wrapper; the raw syscall returns the fd or -1 with errno.</summary>
     [DllImport("libc", EntryPoint = "syscall", SetLastError = true)]
     public static extern unsafe long perf_event_open_syscall(long number, perf_event_attr* attr, int pid, int cpu, int group_fd, ulong flags);
+
+    /// <summary>mount(2), for tracefs when nothing mounted it (needs CAP_SYS_ADMIN).</summary>
+    [DllImport("libc", EntryPoint = "mount", SetLastError = true)]
+    public static extern int mount([MarshalAs(UnmanagedType.LPUTF8Str)] string source, [MarshalAs(UnmanagedType.LPUTF8Str)] string target,
+        [MarshalAs(UnmanagedType.LPUTF8Str)] string filesystemtype, ulong mountflags, nint data);
+
+    /// <summary>poll(2) over Tmds.Linux's pollfd (nfds_t is unsigned long on Linux).</summary>
+    [DllImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static extern unsafe int poll(Tmds.Linux.pollfd* fds, ulong nfds, int timeout);
 
     [DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static extern int ioctl(int fd, ulong request, nint arg);

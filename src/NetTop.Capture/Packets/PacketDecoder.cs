@@ -1,0 +1,136 @@
+using System.Buffers.Binary;
+using NetTop.Model.Net;
+using NetTop.Model.Resets;
+using PacketDotNet;
+using PacketDotNet.Utils;
+
+namespace NetTop.Capture.Packets;
+
+/// <summary>
+/// Decodes a captured network-layer packet into a <see cref="PacketEvent"/> with PacketDotNet (pure; packets are
+/// untrusted: bad input returns null, never throws). The family comes from sll_protocol, not the bytes. For ICMP
+/// errors the quoted header of the offending packet gives the inner 4-tuple.
+/// </summary>
+public static class PacketDecoder
+{
+    private const ushort EthIPv4 = 0x0800;
+    private const ushort EthIPv6 = 0x86DD;
+
+    public static PacketEvent? Decode(ReadOnlySpan<byte> data, ushort protocol, int ifIndex, byte pktType, DateTimeOffset time, int wireLength)
+    {
+        // PacketDotNet trusts its input more than a capture should: check the headers it will index first.
+        if (protocol == EthIPv4)
+        {
+            if (data.Length < 20 || data[0] >> 4 != 4) return null;
+            int ihl = (data[0] & 0x0F) * 4;
+            if (ihl < 20 || ihl > data.Length) return null;
+        }
+        else if (protocol == EthIPv6)
+        {
+            if (data.Length < 40 || data[0] >> 4 != 6) return null;
+        }
+        else
+        {
+            return null;
+        }
+        try
+        {
+            return DecodeCore(data.ToArray(), protocol, ifIndex, pktType, time, wireLength);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A third-party decoder over hostile bytes: any exception means "malformed", counted by the caller.
+            return null;
+        }
+    }
+
+    private static PacketEvent? DecodeCore(byte[] bytes, ushort protocol, int ifIndex, byte pktType, DateTimeOffset time, int wireLength)
+    {
+        ByteArraySegment seg = new(bytes);
+        IPPacket ip = protocol == EthIPv4 ? new IPv4Packet(seg) : new IPv6Packet(seg);
+        IpFamily family = protocol == EthIPv4 ? IpFamily.V4 : IpFamily.V6;
+        int l4 = protocol == EthIPv4 ? (bytes[0] & 0x0F) * 4 : 40;
+        byte proto = (byte)ip.Protocol;
+        PacketDirection dir = pktType == 4 ? PacketDirection.Out : PacketDirection.In;
+        NetEndpoint src = Address(ip.SourceAddress, 0), dst = Address(ip.DestinationAddress, 0);
+        if (proto == 6)
+        {
+            if (bytes.Length < l4 + 20) return null;
+            TcpPacket? tcp = ip.PayloadPacket as TcpPacket ?? new TcpPacket(new ByteArraySegment(bytes, l4, bytes.Length - l4));
+            return new PacketEvent
+            {
+                Time = time, IfIndex = ifIndex, Direction = dir, Family = family, Protocol = proto,
+                Source = Address(ip.SourceAddress, tcp.SourcePort),
+                Destination = Address(ip.DestinationAddress, tcp.DestinationPort),
+                Flags = (TcpFlags)(byte)tcp.Flags,
+                Seq = tcp.SequenceNumber,
+                Ack = tcp.AcknowledgmentNumber,
+                Length = wireLength,
+            };
+        }
+        if (proto is 1 or 58)
+        {
+            if (bytes.Length < l4 + 8) return null;
+            byte type, code;
+            if (proto == 1)
+            {
+                IcmpV4Packet icmp = ip.PayloadPacket as IcmpV4Packet ?? new IcmpV4Packet(new ByteArraySegment(bytes, l4, bytes.Length - l4));
+                type = (byte)((ushort)icmp.TypeCode >> 8);
+                code = (byte)((ushort)icmp.TypeCode & 0xFF);
+            }
+            else
+            {
+                IcmpV6Packet icmp = ip.PayloadPacket as IcmpV6Packet ?? new IcmpV6Packet(new ByteArraySegment(bytes, l4, bytes.Length - l4));
+                type = (byte)icmp.Type;
+                code = icmp.Code;
+            }
+            bool error = proto == 1 ? type is 3 or 4 or 5 or 11 or 12 : type < 128;
+            PacketEvent e = new()
+            {
+                Time = time, IfIndex = ifIndex, Direction = dir, Family = family, Protocol = proto,
+                Source = src, Destination = dst, IcmpType = type, IcmpCode = code, IsIcmpError = error, Length = wireLength,
+            };
+            return error ? WithQuote(e, bytes.AsSpan(l4 + 8), proto == 1) : e;
+        }
+        return new PacketEvent
+        {
+            Time = time, IfIndex = ifIndex, Direction = dir, Family = family, Protocol = proto,
+            Source = src, Destination = dst, Length = wireLength,
+        };
+    }
+
+    /// <summary>The quoted IP header (+ at least 8 bytes of transport) of an ICMP error; ports 0 when cut short.</summary>
+    private static PacketEvent WithQuote(PacketEvent e, ReadOnlySpan<byte> q, bool v4)
+    {
+        if (v4)
+        {
+            if (q.Length < 20 || q[0] >> 4 != 4) return e;
+            int ihl = (q[0] & 0x0F) * 4;
+            if (ihl < 20 || ihl > q.Length) return e;
+            (ushort sp, ushort dp) = Ports(q[ihl..]);
+            return e with
+            {
+                InnerProtocol = q[9],
+                InnerSource = NetEndpoint.FromV4Bytes(q.Slice(12, 4), sp),
+                InnerDestination = NetEndpoint.FromV4Bytes(q.Slice(16, 4), dp),
+            };
+        }
+        if (q.Length < 40 || q[0] >> 4 != 6) return e;
+        (ushort s6, ushort d6) = Ports(q[40..]);
+        return e with
+        {
+            InnerProtocol = q[6],
+            InnerSource = NetEndpoint.FromV6Bytes(q.Slice(8, 16), s6),
+            InnerDestination = NetEndpoint.FromV6Bytes(q.Slice(24, 16), d6),
+        };
+    }
+
+    private static (ushort, ushort) Ports(ReadOnlySpan<byte> l4) =>
+        l4.Length < 4 ? ((ushort)0, (ushort)0) : (BinaryPrimitives.ReadUInt16BigEndian(l4), BinaryPrimitives.ReadUInt16BigEndian(l4[2..]));
+
+    private static NetEndpoint Address(System.Net.IPAddress a, ushort port)
+    {
+        Span<byte> b = stackalloc byte[16];
+        return a.TryWriteBytes(b, out int n) && n == 4 ? NetEndpoint.FromV4Bytes(b[..4], port) : NetEndpoint.FromV6Bytes(b, port);
+    }
+}
