@@ -43,6 +43,8 @@ public sealed record FirewallRule
     public string TargetArgs { get; init; } = "";
     public required ulong Packets { get; init; }
     public required ulong Bytes { get; init; }
+    /// <summary>When these counters were read, if not at the sample's time (native nft rules are read less often).</summary>
+    public TimeSpan? CountersAt { get; init; }
     /// <summary>For a base chain, its netfilter hook ("input", "output", "prerouting", "postrouting", "forward"); null for a user chain.</summary>
     public string? Hook { get; init; }
     /// <summary>Stable across polls (see the type's summary).</summary>

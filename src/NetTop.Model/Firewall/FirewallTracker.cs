@@ -65,10 +65,14 @@ public sealed class FirewallTracker
                 st = new RuleState();
             }
             st.Generation = _generation;
-            st.Packets.Update(rule.Packets, sample.At);
-            st.Bytes.Update(rule.Bytes, sample.At);
+            TimeSpan at = rule.CountersAt ?? sample.At;
+            bool fresh = at > st.LastAt;
+            st.LastAt = at;
+            st.Packets.Update(rule.Packets, at);
+            st.Bytes.Update(rule.Bytes, at);
             double? pps = st.Packets.Rate;
-            if (st.Packets.State is RateState.Data or RateState.CounterReset)
+            // Counters not read again (a slower poll) keep their rate and add no history point.
+            if (fresh && st.Packets.State is RateState.Data or RateState.CounterReset)
             {
                 st.Push((float)(pps ?? 0));
             }
@@ -137,6 +141,7 @@ public sealed class FirewallTracker
         private int _count;
         private int _nonZero;
         public long Generation;
+        public TimeSpan LastAt = TimeSpan.MinValue;
         public RateTracker Packets;
         public RateTracker Bytes;
 
