@@ -12,7 +12,9 @@ namespace NetTop.Model.Resets;
 ///   are global and unique, so a hit is exact). The last <see cref="CookieGenerations"/> snapshots count,
 ///   because the reset socket is often gone by the next one.</item>
 /// <item>The event ran in process context (an active reset from close()) and that task's netns inode
-///   (/proc/PID/task/TID/ns/net, read when the event arrived) equals the watched one: ours; different: other.</item>
+///   (/proc/PID/task/TID/ns/net, read when the event arrived) equals the watched one: ours. (A different inode
+///   is not proof on its own: a thread may close a socket it made in another namespace, as NetTop's own
+///   namespace threads do.)</item>
 /// <item>This namespace's packet capture saw a RST with the same 4-tuple (either orientation) within
 ///   <see cref="WireWindow"/>: ours. (Loopback addresses exist in every namespace, but two namespaces resetting
 ///   the same ports within that window is unlikely.)</item>
@@ -90,9 +92,9 @@ public sealed class ResetNetnsAttributor
                 if (set.Contains(e.Cookie)) return true;
             }
         }
-        if (e.NetnsInode is { } inode && _watchedInode is { } watched)
+        if (e.NetnsInode is { } inode && inode == _watchedInode)
         {
-            return inode == watched;
+            return true;
         }
         if (_rsts.TryGetValue(Key(e.Local, e.Remote), out DateTimeOffset seen) && (seen - e.Wall).Duration() <= WireWindow)
         {
