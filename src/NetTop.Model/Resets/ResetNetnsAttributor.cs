@@ -27,11 +27,13 @@ public sealed class ResetNetnsAttributor
 {
     public const int CookieGenerations = 3;
     public const int MaxRsts = 65_536;
+    public const int MaxPending = 65_536;
 
     private readonly ulong? _watchedInode;
     private readonly Queue<HashSet<ulong>> _cookies = new();
     private readonly Dictionary<(NetEndpoint, NetEndpoint), DateTimeOffset> _rsts = [];
     private readonly Queue<((NetEndpoint, NetEndpoint) Key, DateTimeOffset At)> _rstOrder = new();
+    private readonly Queue<ResetEvent> _pending = new();
 
     /// <param name="watchedNetnsInode">The watched namespace's inode (stat of /run/netns/NAME or /proc/thread-self/ns/net
     /// on its thread); null when unknown (then process-context events fall through to the wire rule).</param>
@@ -78,6 +80,36 @@ public sealed class ResetNetnsAttributor
             Forget(_rstOrder.Dequeue());
         }
     }
+
+    /// <summary>Events waiting for their packet (see <see cref="AttributeSettled"/>).</summary>
+    public int Pending => _pending.Count;
+
+    /// <summary>
+    /// The hub's per-tick call. A tracepoint event usually arrives before the capture hands over the block with
+    /// its packet (blocks retire every 100 ms), so events without positive evidence wait up to
+    /// <see cref="SettleDelay"/> for one before they are tagged "other netns". Feed the tick's packets with
+    /// <see cref="ObservePackets"/> first. Decided events are appended to <paramref name="output"/> in arrival order.
+    /// </summary>
+    public void AttributeSettled(IEnumerable<ResetEvent> incoming, DateTimeOffset now, List<ResetEvent> output)
+    {
+        foreach (ResetEvent e in incoming)
+        {
+            _pending.Enqueue(e);
+        }
+        while (_pending.TryPeek(out ResetEvent? e))
+        {
+            bool belongs = Belongs(e);
+            if (!belongs && now - e.Wall < SettleDelay && _pending.Count <= MaxPending)
+            {
+                break; // keep arrival order: later events wait behind it (they are younger)
+            }
+            _pending.Dequeue();
+            output.Add(belongs ? e : e with { NetnsTag = ResetEvent.OtherNetns });
+        }
+    }
+
+    /// <summary>How long an undecided event waits for a matching packet.</summary>
+    public TimeSpan SettleDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary><paramref name="e"/> itself when it belongs to the watched namespace, else a copy tagged "other netns".</summary>
     public ResetEvent Attribute(ResetEvent e) => Belongs(e) ? e : e with { NetnsTag = ResetEvent.OtherNetns };
