@@ -1,0 +1,138 @@
+using System.Collections.Immutable;
+using NetTop.Model.Firewall;
+
+namespace NetTop.Model.Tests.Firewall;
+
+public sealed class FirewallTrackerTests
+{
+    private const string Ssh = "-p tcp -m tcp --dport 22 -j ACCEPT";
+    private const string Drop1060 = "-p tcp -m tcp --dport 1060 -j DROP";
+
+    private static FirewallRow Row(ImmutableArray<FirewallRow> rows, string rule) => Assert.Single(rows, r => r.Rule.Rule == rule);
+
+    [Fact]
+    public void First_sample_has_no_rate_then_packets_and_bytes_per_second()
+    {
+        FirewallTracker t = new();
+        ImmutableArray<FirewallRow> first = t.Update(Rules.Sample(10, ("INPUT", Drop1060, 100)));
+        Assert.Null(Row(first, Drop1060).PacketsPerSec);
+        Assert.Equal(RateState.FirstSample, Row(first, Drop1060).RateState);
+        Assert.Equal("-", FirewallColumns.Rules.Single(c => c.Header == "PKTS/s").Cell(Row(first, Drop1060)));
+
+        ImmutableArray<FirewallRow> second = t.Update(Rules.Sample(12, ("INPUT", Drop1060, 150)));
+        FirewallRow r = Row(second, Drop1060);
+        Assert.Equal(25.0, r.PacketsPerSec!.Value, 9);
+        Assert.Equal(1500.0, r.BytesPerSec!.Value, 9);
+        Assert.True(r.IsHot);
+        Assert.Equal([25f], r.History.ToArray());
+    }
+
+    [Fact]
+    public void A_counter_that_goes_down_is_a_reset_never_negative()
+    {
+        FirewallTracker t = new();
+        t.Update(Rules.Sample(0, ("INPUT", Drop1060, 1_000_000)));
+        t.Update(Rules.Sample(1, ("INPUT", Drop1060, 1_000_010)));
+        FirewallRow reset = Row(t.Update(Rules.Sample(2, ("INPUT", Drop1060, 3))), Drop1060);
+        Assert.Equal(RateState.CounterReset, reset.RateState);
+        Assert.Null(reset.PacketsPerSec);
+        Assert.All(reset.History, v => Assert.True(v >= 0));
+        FirewallRow after = Row(t.Update(Rules.Sample(3, ("INPUT", Drop1060, 8))), Drop1060);
+        Assert.Equal(5.0, after.PacketsPerSec!.Value, 9);
+    }
+
+    [Fact]
+    public void Inserting_a_rule_above_keeps_the_rate_of_the_rule_below()
+    {
+        FirewallTracker t = new();
+        t.Update(Rules.Sample(0, ("INPUT", Ssh, 0), ("INPUT", Drop1060, 10)));
+        // A new first rule shifts both positions; the rates still follow the rules.
+        ImmutableArray<FirewallRow> rows = t.Update(Rules.Sample(1, ("INPUT", "-s 10.0.0.0/8 -j ACCEPT", 0), ("INPUT", Ssh, 4), ("INPUT", Drop1060, 30)));
+
+        FirewallRow drop = Row(rows, Drop1060);
+        Assert.Equal(3, drop.Position);
+        Assert.Equal(20.0, drop.PacketsPerSec!.Value, 9);
+        Assert.Equal(4.0, Row(rows, Ssh).PacketsPerSec!.Value, 9);
+        Assert.Null(Row(rows, "-s 10.0.0.0/8 -j ACCEPT").PacketsPerSec);
+    }
+
+    [Fact]
+    public void Same_text_in_another_chain_or_repeated_is_tracked_separately()
+    {
+        FirewallTracker t = new();
+        t.Update(Rules.Sample(0, ("INPUT", "-j DROP", 0), ("INPUT", "-j DROP", 0), ("OUTPUT", "-j DROP", 0)));
+        ImmutableArray<FirewallRow> rows = t.Update(Rules.Sample(1, ("INPUT", "-j DROP", 5), ("INPUT", "-j DROP", 7), ("OUTPUT", "-j DROP", 9)));
+        Assert.Equal([9.0, 7.0, 5.0], rows.Select(r => r.PacketsPerSec!.Value));
+        Assert.Equal(3, rows.Select(r => r.Key).Distinct().Count());
+        Assert.Equal(3, t.Tracked);
+    }
+
+    [Fact]
+    public void Deleted_rules_leave_the_state_and_a_returning_rule_starts_over()
+    {
+        FirewallTracker t = new();
+        t.Update(Rules.Sample(0, ("INPUT", Ssh, 1), ("INPUT", Drop1060, 1)));
+        t.Update(Rules.Sample(1, ("INPUT", Ssh, 2)));
+        Assert.Equal(1, t.Tracked);
+        FirewallRow back = Row(t.Update(Rules.Sample(2, ("INPUT", Ssh, 3), ("INPUT", Drop1060, 50))), Drop1060);
+        Assert.Equal(RateState.FirstSample, back.RateState);
+    }
+
+    [Fact]
+    public void Sorted_by_rate_then_packets_then_chain_order()
+    {
+        FirewallTracker t = new();
+        t.Update(Rules.Sample(0, ("INPUT", "-p tcp -j ACCEPT", 0), ("INPUT", "-p udp -j ACCEPT", 0), ("INPUT", "-p icmp -j ACCEPT", 100)));
+        ImmutableArray<FirewallRow> rows = t.Update(Rules.Sample(1, ("INPUT", "-p tcp -j ACCEPT", 1), ("INPUT", "-p udp -j ACCEPT", 50), ("INPUT", "-p icmp -j ACCEPT", 100)));
+        Assert.Equal(["-p udp -j ACCEPT", "-p tcp -j ACCEPT", "-p icmp -j ACCEPT"], rows.Select(r => r.Rule.Rule));
+    }
+
+    [Fact]
+    public void History_is_bounded_oldest_first_and_idle_rules_share_zeros()
+    {
+        FirewallTracker t = new();
+        ImmutableArray<FirewallRow> rows = [];
+        for (int i = 0; i <= 100; i++)
+        {
+            rows = t.Update(Rules.Sample(i, ("INPUT", Drop1060, (ulong)(i * i)), ("INPUT", Ssh, 0)));
+        }
+        FirewallRow hot = Row(rows, Drop1060);
+        Assert.Equal(FirewallTracker.HistoryLength, hot.History.Length);
+        Assert.Equal(199f, hot.History[^1]); // 100² − 99²
+        Assert.Equal((float)(41 * 41 - 40 * 40), hot.History[0]);
+        FirewallRow idle = Row(rows, Ssh);
+        Assert.Equal(FirewallTracker.HistoryLength, idle.History.Length);
+        Assert.All(idle.History, v => Assert.Equal(0f, v));
+        Assert.Equal(FirewallColumns.SparklineWidth, FirewallColumns.Sparkline(hot.History).Length);
+        Assert.EndsWith("█", FirewallColumns.Sparkline(hot.History));
+    }
+
+    [Fact]
+    public void Counters_read_at_an_older_time_keep_their_rate_and_add_no_history()
+    {
+        FirewallTracker t = new();
+        FirewallSample s0 = Rules.Sample(0, ("INPUT", Drop1060, 0));
+        t.Update(s0);
+        FirewallSample s1 = Rules.Sample(1, ("INPUT", Drop1060, 10));
+        t.Update(s1);
+        // Same counters re-used at the next poll (nft tables are read less often): stamped with their read time.
+        FirewallSample s2 = s1 with { At = TimeSpan.FromSeconds(2), Rules = [s1.Rules[0] with { CountersAt = TimeSpan.FromSeconds(1) }] };
+        FirewallRow r = Row(t.Update(s2), Drop1060);
+        Assert.Equal(10.0, r.PacketsPerSec!.Value, 9);
+        Assert.Single(r.History);
+    }
+
+    [Fact]
+    public void Columns_render_a_row()
+    {
+        FirewallTracker t = new();
+        t.Update(Rules.Sample(0, ("INPUT", Drop1060, 0)));
+        FirewallRow r = Row(t.Update(Rules.Sample(1, ("INPUT", Drop1060, 12_345))), Drop1060);
+        string[] cells = FirewallColumns.Rules.Select(c => c.Cell(r)).ToArray();
+        Assert.Equal(["TABLE", "CHAIN", "#", "RULE", "TARGET", "PKTS", "BYTES", "PKTS/s"], FirewallColumns.Rules.Select(c => c.Header));
+        Assert.Equal(["filter", "INPUT", "1", "-p tcp -m tcp --dport 1060", "DROP", "12.3k", "740.7k", "12.3k"], cells);
+        Assert.True(FirewallColumns.Matches(r, "1060"));
+        Assert.True(FirewallColumns.Matches(r, "drop"));
+        Assert.False(FirewallColumns.Matches(r, "OUTPUT"));
+    }
+}
