@@ -43,6 +43,7 @@ public static class Program
             {
                 "snapshot" => await SnapshotMode.RunAsync(cli, options, stop.Token),
                 "batch" => await BatchMode.RunAsync(cli, options, stop.Token),
+                "serve" => await ServeMode.RunAsync(cli, options, stop.Token),
                 "bench-sockets" => await BenchSocketsMode.RunAsync(cli, options, stop.Token),
                 "record-sockets" => await RecordSocketsMode.RunAsync(cli, options, stop.Token),
                 _ => await TuiMode.RunAsync(options, stop.Token),

@@ -7,6 +7,7 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
         usage: nettop [OPTIONS]                      live TUI (listen queues, half-open connections)
                nettop snapshot (--json|--text) [--duration SECONDS] [-o FILE] [OPTIONS]
                nettop batch [-n COUNT] [-d SECONDS] [--json] [OPTIONS]   a frame (or JSON line) per tick, like top -b
+               nettop serve --metrics HOST:PORT [OPTIONS]               Prometheus metrics at /metrics
                nettop --help | --version
 
         options:
@@ -27,7 +28,7 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
         environment: NETTOP_REFRESH, NETTOP_THEME, NETTOP_CAPTURE__SOCKETS, ... override config.json
         """;
 
-    private static readonly HashSet<string> s_modes = ["tui", "snapshot", "batch", "bench-sockets", "record-sockets"];
+    private static readonly HashSet<string> s_modes = ["tui", "snapshot", "batch", "serve", "bench-sockets", "record-sockets"];
 
     // option → config key it binds to (null: mode option, not configuration)
     private static readonly Dictionary<string, string?> s_valued = new()
@@ -43,6 +44,7 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
         ["--iterations"] = null,
         ["--count"] = null,
         ["--delay"] = "Refresh",
+        ["--metrics"] = null,
     };
 
     private static readonly HashSet<string> s_flags = ["--json", "--text", "--help", "--version", "--no-info"];
@@ -67,7 +69,7 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
             {
                 if (!s_modes.Contains(a))
                 {
-                    throw new UsageException($"unknown command '{a}'; commands: snapshot, batch");
+                    throw new UsageException($"unknown command '{a}'; commands: snapshot, batch, serve");
                 }
                 mode = a;
                 continue;
