@@ -33,7 +33,7 @@ public static class IptablesSaveParser
         string? table = null;
         int malformed = 0, count = 0;
         HashSet<string> tables = new(StringComparer.Ordinal);
-        List<string> tokens = new(32);
+        StringPool strings = new();
         ReadOnlySpan<char> rest = text;
         while (rest.Length > 0)
         {
@@ -54,7 +54,7 @@ public static class IptablesSaveParser
                     }
                     continue;
                 case '*':
-                    table = line.Length > 1 ? new string(line[1..]) : null;
+                    table = line.Length > 1 ? strings.Get(line[1..]) : null;
                     if (table is null)
                     {
                         malformed++;
@@ -74,7 +74,7 @@ public static class IptablesSaveParser
                     table = null;
                     continue;
                 case '[' or '-':
-                    if (table is null || !TryRule(line, family, backend, table, numbering, tokens, rules, countersAt))
+                    if (table is null || !TryRule(line, family, backend, table, numbering, strings, rules, countersAt))
                     {
                         malformed++;
                     }
@@ -89,6 +89,33 @@ public static class IptablesSaveParser
             }
         }
         return new IptablesSaveResult(backend, count, malformed, tables);
+    }
+
+    /// <summary>One string per distinct chain, target and table name (10,000 rules name ~100 chains).</summary>
+    private sealed class StringPool
+    {
+        private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+
+        public StringPool()
+        {
+            _lookup = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+
+        public string Get(ReadOnlySpan<char> s)
+        {
+            if (_lookup.TryGetValue(s, out string? found))
+            {
+                return found;
+            }
+            if (_strings.Count >= 4096)
+            {
+                return new string(s); // rule-specific values (log prefixes): not worth keeping
+            }
+            string str = new(s);
+            _strings[str] = str;
+            return str;
+        }
     }
 
     /// <summary><c>:INPUT ACCEPT [0:0]</c> or <c>:MYCHAIN - [0:0]</c>.</summary>
@@ -113,9 +140,9 @@ public static class IptablesSaveParser
         return true;
     }
 
-    /// <summary><c>[p:b] -A CHAIN …</c> or <c>-A CHAIN …</c>.</summary>
+    /// <summary><c>[p:b] -A CHAIN …</c> or <c>-A CHAIN …</c>. The match is parsed later, when something asks for it.</summary>
     private static bool TryRule(ReadOnlySpan<char> line, string family, string backend, string table, FirewallRuleNumbering numbering,
-        List<string> tokens, List<FirewallRule> rules, TimeSpan? countersAt)
+        StringPool strings, List<FirewallRule> rules, TimeSpan? countersAt)
     {
         ulong packets = 0, bytes = 0;
         if (line[0] == '[')
@@ -132,16 +159,23 @@ public static class IptablesSaveParser
         }
         line = line[3..].TrimStart();
         int sp = line.IndexOf(' ');
-        string chain = new(sp < 0 ? line : line[..sp]);
-        if (chain.Length == 0)
+        ReadOnlySpan<char> chainSpan = sp < 0 ? line : line[..sp];
+        if (chainSpan.IsEmpty)
         {
             return false;
         }
-        string rule = sp < 0 ? "" : new string(line[(sp + 1)..].Trim());
-        tokens.Clear();
-        RuleTokenizer.Split(rule, tokens);
-        ParsedRule parsed = RuleMatchParser.Parse(tokens);
-        (int position, string key, string id) = numbering.Next(backend, family, table, chain, rule);
+        string chain = strings.Get(chainSpan);
+        ReadOnlySpan<char> ruleSpan = sp < 0 ? [] : line[(sp + 1)..].Trim();
+        string target = "", targetArgs = "";
+        bool isGoto = false;
+        if (RuleMatchParser.TryFindTarget(ruleSpan, out Range t, out isGoto, out int argsStart))
+        {
+            target = strings.Get(ruleSpan[t]);
+            ReadOnlySpan<char> args = ruleSpan[argsStart..].Trim();
+            targetArgs = args.IsEmpty ? "" : strings.Get(args);
+        }
+        uint hash = FirewallRule.Hash(ruleSpan);
+        (int position, int occurrence) = numbering.Next(backend, family, table, chain, hash);
         rules.Add(new FirewallRule
         {
             Family = family,
@@ -149,17 +183,16 @@ public static class IptablesSaveParser
             Table = table,
             Chain = chain,
             Position = position,
-            Rule = rule,
-            Target = parsed.Target,
-            IsGoto = parsed.IsGoto,
-            TargetArgs = parsed.TargetArgs,
+            Rule = new string(ruleSpan),
+            Target = target,
+            IsGoto = isGoto,
+            TargetArgs = targetArgs,
             Packets = packets,
             Bytes = bytes,
             CountersAt = countersAt,
             Hook = FirewallRuleNumbering.BuiltInHook(chain),
-            Key = key,
-            Id = id,
-            Match = parsed.Match,
+            TextHash = hash,
+            Occurrence = occurrence,
         });
         return true;
     }

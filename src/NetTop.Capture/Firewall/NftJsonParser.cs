@@ -212,7 +212,8 @@ public static class NftJsonParser
         }
         string family = Family(nftFamily);
         string ruleText = text.ToString();
-        (_, string key, _) = numbering.Next(FirewallBackends.Nft, family, table, chain, ruleText);
+        uint hash = FirewallRule.Hash(ruleText);
+        (_, int occurrence) = numbering.Next(FirewallBackends.Nft, family, table, chain, hash);
         return new FirewallRule
         {
             Family = family,
@@ -227,8 +228,8 @@ public static class NftJsonParser
             Bytes = bytes,
             CountersAt = countersAt,
             Hook = hooks.TryGetValue((nftFamily, table, chain), out string? hook) ? hook : null,
-            Key = key,
-            Id = FirewallRule.MakeId(FirewallBackends.Nft, family, table, chain, position, FirewallRule.Hash(ruleText)),
+            TextHash = hash,
+            Occurrence = occurrence,
             Match = m,
         };
     }

@@ -47,9 +47,19 @@ public sealed record FirewallRule
     public TimeSpan? CountersAt { get; init; }
     /// <summary>For a base chain, its netfilter hook ("input", "output", "prerouting", "postrouting", "forward"); null for a user chain.</summary>
     public string? Hook { get; init; }
-    /// <summary>Stable across polls (see the type's summary).</summary>
-    public required string Key { get; init; }
-    public required string Id { get; init; }
+    /// <summary>32-bit FNV-1a of <see cref="Rule"/> (<see cref="Hash(string)"/>): position-independent.</summary>
+    public required uint TextHash { get; init; }
+    /// <summary>0 for the first rule with this text in its chain, 1 for the next identical one, …</summary>
+    public int Occurrence { get; init; }
+
+    /// <summary>Follows the rule across polls (see the type's summary); what rate state is kept by.</summary>
+    public FirewallRuleKey StableKey => new(Backend, Family, Table, Chain, TextHash, Occurrence);
+
+    /// <summary><see cref="StableKey"/> as text: <c>ipv4/filter/INPUT#1a2b3c4d</c> (<c>~n</c> for the n-th repeat). Built on each call.</summary>
+    public string Key => MakeKey(Backend, Family, Table, Chain, HashText(TextHash), Occurrence);
+
+    /// <summary><c>ipv4/filter/INPUT/3/1a2b3c4d</c>. Built on each call (a 10,000-rule poll builds none).</summary>
+    public string Id => MakeId(Backend, Family, Table, Chain, Position, HashText(TextHash));
 
     /// <summary>What the rule matches (parsed from <see cref="Rule"/> on first use unless the parser set it).</summary>
     public RuleMatch Match
@@ -67,16 +77,19 @@ public sealed record FirewallRule
     /// <summary>A target that decides the packet's fate (vs LOG, MARK, TRACE, … which go on).</summary>
     public bool IsTerminal => Target is "ACCEPT" or "DROP" or "REJECT" or "RETURN" or "accept" or "drop" or "reject" or "return";
 
-    /// <summary>32-bit FNV-1a of the rule text as 8 hex digits: position-independent.</summary>
-    public static string Hash(string rule)
+    /// <summary>32-bit FNV-1a of the rule text: position-independent.</summary>
+    public static uint Hash(ReadOnlySpan<char> rule)
     {
         uint h = 2166136261;
         foreach (char c in rule)
         {
             h = (h ^ c) * 16777619;
         }
-        return h.ToString("x8", CultureInfo.InvariantCulture);
+        return h;
     }
+
+    /// <summary>The hash as 8 hex digits, as ids and keys show it.</summary>
+    public static string HashText(uint hash) => hash.ToString("x8", CultureInfo.InvariantCulture);
 
     public static string IdPrefix(string backend, string family) => backend switch
     {
@@ -118,34 +131,45 @@ public sealed record FirewallSample(TimeSpan At, ImmutableArray<FirewallRule> Ru
     public static FirewallSample Empty(TimeSpan at) => new(at, [], "none", 0);
 }
 
-/// <summary>Assigns positions, keys and ids to rules in the order a parser reads them, per chain.</summary>
+/// <summary>What identifies a rule across polls: its chain, a hash of its text and which repeat of that text it is.</summary>
+public readonly record struct FirewallRuleKey(string Backend, string Family, string Table, string Chain, uint TextHash, int Occurrence);
+
+/// <summary>
+/// Assigns 1-based positions and occurrence numbers to rules in the order a parser reads them, per chain.
+/// Rules of one chain usually come together, so the current chain's counters are kept at hand.
+/// </summary>
 public sealed class FirewallRuleNumbering
 {
-    private readonly Dictionary<(string, string, string, string), int> _positions = [];
-    private readonly Dictionary<string, int> _occurrences = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string, string, string, string), ChainCounters> _chains = [];
+    private (string Backend, string Family, string Table, string Chain) _lastKey;
+    private ChainCounters? _last;
 
     public void Reset()
     {
-        _positions.Clear();
-        _occurrences.Clear();
+        _chains.Clear();
+        _last = null;
+        _lastKey = default;
     }
 
-    /// <summary>Next 1-based position in the chain, the stable key and the id for a rule with this text.</summary>
-    public (int Position, string Key, string Id) Next(string backend, string family, string table, string chain, string rule)
+    /// <summary>Next position in the chain and the occurrence of this text there.</summary>
+    public (int Position, int Occurrence) Next(string backend, string family, string table, string chain, uint textHash)
     {
-        var chainKey = (backend, family, table, chain);
-        _positions.TryGetValue(chainKey, out int pos);
-        _positions[chainKey] = ++pos;
-        string hash = FirewallRule.Hash(rule);
-        string baseKey = FirewallRule.MakeKey(backend, family, table, chain, hash, 0);
-        int occurrence = 0;
-        if (_occurrences.TryGetValue(baseKey, out int seen))
+        ChainCounters? c = _last;
+        if (c is null || !ReferenceEquals(chain, _lastKey.Chain) && chain != _lastKey.Chain
+            || table != _lastKey.Table || family != _lastKey.Family || backend != _lastKey.Backend)
         {
-            occurrence = seen;
+            var key = (backend, family, table, chain);
+            if (!_chains.TryGetValue(key, out c))
+            {
+                _chains[key] = c = new ChainCounters();
+            }
+            _last = c;
+            _lastKey = key;
         }
-        _occurrences[baseKey] = occurrence + 1;
-        string key = occurrence == 0 ? baseKey : FirewallRule.MakeKey(backend, family, table, chain, hash, occurrence);
-        return (pos, key, FirewallRule.MakeId(backend, family, table, chain, pos, hash));
+        int position = ++c.Position;
+        ref int seen = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(c.Occurrences, textHash, out _);
+        int occurrence = seen++;
+        return (position, occurrence);
     }
 
     /// <summary>The hook of a built-in iptables chain, null for a user chain.</summary>
@@ -158,4 +182,10 @@ public sealed class FirewallRuleNumbering
         "POSTROUTING" => "postrouting",
         _ => null,
     };
+
+    private sealed class ChainCounters
+    {
+        public int Position;
+        public readonly Dictionary<uint, int> Occurrences = [];
+    }
 }

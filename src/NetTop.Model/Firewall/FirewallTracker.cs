@@ -40,14 +40,14 @@ public sealed class FirewallTracker
     public const int HistoryLength = 60;
 
     private static readonly ImmutableArray<float>[] s_zeros = CreateZeros();
-    private readonly Dictionary<string, RuleState> _state = new(StringComparer.Ordinal);
-    private readonly List<string> _sweep = [];
+    private readonly Dictionary<FirewallRuleKey, RuleState> _state = [];
+    private readonly List<FirewallRuleKey> _sweep = [];
     private long _generation;
 
     /// <summary>How many rules the tracker holds state for.</summary>
     public int Tracked => _state.Count;
 
-    /// <summary>Rows of <paramref name="sample"/>, hottest first (packets/s desc, then packets desc, then chain order).</summary>
+    /// <summary>Rows of <paramref name="sample"/>, hottest first (packets/s desc, then packets desc, then the order the sample lists them).</summary>
     public ImmutableArray<FirewallRow> Update(FirewallSample sample)
     {
         _generation++;
@@ -55,9 +55,10 @@ public sealed class FirewallTracker
         for (int i = 0; i < rows.Length; i++)
         {
             FirewallRule rule = sample.Rules[i];
-            if (!_state.TryGetValue(rule.Key, out RuleState? st))
+            FirewallRuleKey key = rule.StableKey;
+            if (!_state.TryGetValue(key, out RuleState? st))
             {
-                _state[rule.Key] = st = new RuleState();
+                _state[key] = st = new RuleState();
             }
             else if (st.Generation == _generation)
             {
@@ -85,23 +86,30 @@ public sealed class FirewallTracker
                 History = st.Snapshot(),
             };
         }
-        foreach ((string key, RuleState st) in _state)
+        foreach ((FirewallRuleKey key, RuleState st) in _state)
         {
             if (st.Generation != _generation)
             {
                 _sweep.Add(key);
             }
         }
-        foreach (string key in _sweep)
+        foreach (FirewallRuleKey key in _sweep)
         {
             _state.Remove(key);
         }
         _sweep.Clear();
-        Array.Sort(rows, CompareByRate);
+        // Hottest first; ties keep the order the rules were read in (chain order). Sorting precomputed keys
+        // instead of comparing rows keeps 10,000 idle rules cheap.
+        SortKey[] keys = new SortKey[rows.Length];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            keys[i] = new SortKey(rows[i].PacketsPerSec ?? -1, rows[i].Packets, i);
+        }
+        Array.Sort(keys, rows);
         return System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(rows);
     }
 
-    /// <summary>Default panel order: packets/s desc, then packets desc, then table/chain/position.</summary>
+    /// <summary>Panel order for re-sorting: packets/s desc, then packets desc, then table/chain/position.</summary>
     public static int CompareByRate(FirewallRow a, FirewallRow b)
     {
         int c = (b.PacketsPerSec ?? -1).CompareTo(a.PacketsPerSec ?? -1);
@@ -122,6 +130,17 @@ public sealed class FirewallTracker
         if (c != 0) return c;
         c = string.CompareOrdinal(a.Chain, b.Chain);
         return c != 0 ? c : a.Position.CompareTo(b.Position);
+    }
+
+    private readonly record struct SortKey(double Rate, ulong Packets, int Index) : IComparable<SortKey>
+    {
+        public int CompareTo(SortKey other)
+        {
+            int c = other.Rate.CompareTo(Rate);
+            if (c != 0) return c;
+            c = other.Packets.CompareTo(Packets);
+            return c != 0 ? c : Index.CompareTo(other.Index);
+        }
     }
 
     private static ImmutableArray<float>[] CreateZeros()

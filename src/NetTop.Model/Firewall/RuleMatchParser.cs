@@ -150,6 +150,59 @@ public static class RuleMatchParser
         return new ParsedRule(m, target, isGoto, targetArgs);
     }
 
+    /// <summary>
+    /// Finds the target of a rule without tokenizing it into strings: the token after the first unquoted
+    /// <c>-j</c>/<c>-g</c> (what a poll of 10,000 rules needs; the match is parsed later, on demand).
+    /// </summary>
+    public static bool TryFindTarget(ReadOnlySpan<char> rule, out Range target, out bool isGoto, out int argsStart)
+    {
+        target = default;
+        isGoto = false;
+        argsStart = rule.Length;
+        int i = 0;
+        bool wantTarget = false;
+        while (i < rule.Length)
+        {
+            while (i < rule.Length && rule[i] is ' ' or '\t')
+            {
+                i++;
+            }
+            if (i >= rule.Length)
+            {
+                break;
+            }
+            int start = i;
+            bool quoted = false;
+            while (i < rule.Length && (quoted || rule[i] is not (' ' or '\t')))
+            {
+                if (rule[i] == '\\')
+                {
+                    i += 2;
+                    continue;
+                }
+                if (rule[i] == '"')
+                {
+                    quoted = !quoted;
+                }
+                i++;
+            }
+            i = Math.Min(i, rule.Length);
+            ReadOnlySpan<char> tok = rule[start..i];
+            if (wantTarget)
+            {
+                target = start..i;
+                argsStart = i;
+                return true;
+            }
+            if (tok is "-j" or "--jump" or "-g" or "--goto")
+            {
+                isGoto = tok is "-g" or "--goto";
+                wantTarget = true;
+            }
+        }
+        return false;
+    }
+
     private static RuleMatch Add(RuleMatch m, ref ImmutableArray<string>.Builder? unknown, string what)
     {
         unknown ??= ImmutableArray.CreateBuilder<string>(2);

@@ -60,7 +60,7 @@ public sealed class SuspectFinder
     private readonly Dictionary<string, List<(string Backend, string Family, string Table, string Chain)>> _baseChains = [];
     private readonly ImmutableArray<FirewallRow> _rows;
     private ImmutableArray<FirewallRow> _previous;
-    private Dictionary<string, ulong>? _previousPackets;
+    private Dictionary<FirewallRuleKey, ulong>? _previousPackets;
 
     public SuspectFinder(ImmutableArray<FirewallRow> rows)
     {
@@ -112,8 +112,8 @@ public sealed class SuspectFinder
         {
             return [];
         }
-        Dictionary<string, ulong> baseline = Baseline(previous);
-        Dictionary<string, (FirewallRow Row, string Packet)> candidates = new(StringComparer.Ordinal);
+        Dictionary<FirewallRuleKey, ulong> baseline = Baseline(previous);
+        Dictionary<FirewallRuleKey, (FirewallRow Row, string Packet)> candidates = [];
         foreach (PacketSpec p in Packets(flow))
         {
             WalkHooks(p, candidates);
@@ -126,7 +126,7 @@ public sealed class SuspectFinder
         foreach ((FirewallRow row, string packet) in candidates.Values)
         {
             ulong now = row.Packets;
-            ulong delta = baseline.TryGetValue(row.Key, out ulong before) && before <= now ? now - before : now;
+            ulong delta = baseline.TryGetValue(row.Rule.StableKey, out ulong before) && before <= now ? now - before : now;
             if (delta == 0)
             {
                 continue;
@@ -146,18 +146,18 @@ public sealed class SuspectFinder
         return suspects.DrainToImmutable();
     }
 
-    private Dictionary<string, ulong> Baseline(ImmutableArray<FirewallRow> previous)
+    private Dictionary<FirewallRuleKey, ulong> Baseline(ImmutableArray<FirewallRow> previous)
     {
         if (_previousPackets is not null && previous == _previous)
         {
             return _previousPackets;
         }
-        Dictionary<string, ulong> d = new(previous.IsDefault ? 0 : previous.Length, StringComparer.Ordinal);
+        Dictionary<FirewallRuleKey, ulong> d = new(previous.IsDefault ? 0 : previous.Length);
         if (!previous.IsDefault)
         {
             foreach (FirewallRow r in previous)
             {
-                d[r.Key] = r.Packets;
+                d[r.Rule.StableKey] = r.Packets;
             }
         }
         _previous = previous;
@@ -184,7 +184,7 @@ public sealed class SuspectFinder
         }
     }
 
-    private void WalkHooks(PacketSpec p, Dictionary<string, (FirewallRow, string)> candidates)
+    private void WalkHooks(PacketSpec p, Dictionary<FirewallRuleKey, (FirewallRow, string)> candidates)
     {
         if (p.Out)
         {
@@ -198,7 +198,7 @@ public sealed class SuspectFinder
         }
     }
 
-    private void WalkHook(string hook, PacketSpec p, bool inbound, Dictionary<string, (FirewallRow, string)> candidates)
+    private void WalkHook(string hook, PacketSpec p, bool inbound, Dictionary<FirewallRuleKey, (FirewallRow, string)> candidates)
     {
         if (!_baseChains.TryGetValue(hook, out var bases))
         {
@@ -219,7 +219,7 @@ public sealed class SuspectFinder
             Walk(chain, p, inbound, 0, found);
             foreach ((FirewallRow row, string packet) in found)
             {
-                candidates.TryAdd(row.Key, (row, packet));
+                candidates.TryAdd(row.Rule.StableKey, (row, packet));
             }
             // A packet dropped by one base chain never reaches the next hook's chains; candidates found so far
             // stand on their own (their counters decide), so walking on only costs time.

@@ -37,7 +37,8 @@ public sealed class IptablesSaveParserTests
         Assert.Equal(6UL, lo.Packets);
         Assert.Equal(300UL, lo.Bytes);
         Assert.Equal("input", lo.Hook);
-        Assert.Equal("ipv4/filter/INPUT/1/" + FirewallRule.Hash(lo.Rule), lo.Id);
+        Assert.Equal("ipv4/filter/INPUT/1/" + FirewallRule.HashText(FirewallRule.Hash(lo.Rule)), lo.Id);
+        Assert.Equal("ipv4/filter/INPUT#" + FirewallRule.HashText(FirewallRule.Hash(lo.Rule)), lo.Key);
 
         // User chains: declared with "-" policy, their rules numbered from 1, no hook.
         Assert.Contains(chains, c => c is { Table: "filter", Name: "WEB_IN", Policy: "-", IsBuiltIn: false });

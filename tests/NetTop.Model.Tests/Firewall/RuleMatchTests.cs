@@ -73,10 +73,35 @@ public sealed class RuleMatchTests
         Assert.True(RuleMatchParser.Parse("-g CHAIN").IsGoto);
     }
 
+    [Theory]
+    [InlineData("-p tcp -m comment --comment \"not -j ME\" -j DROP", "DROP", false, "")]
+    [InlineData("-m comment --comment \"a \\\" -g X\" -g CHAIN", "CHAIN", true, "")]
+    [InlineData("-j REJECT --reject-with tcp-reset", "REJECT", false, "--reject-with tcp-reset")]
+    [InlineData("-p tcp --dport 5", "", false, "")]
+    [InlineData("-j", "", false, "")]
+    public void The_target_is_found_without_tokenizing_and_agrees_with_the_parser(string rule, string target, bool isGoto, string args)
+    {
+        bool found = RuleMatchParser.TryFindTarget(rule, out Range t, out bool g, out int argsStart);
+        Assert.Equal(target.Length > 0, found);
+        Assert.Equal(target, found ? rule[t] : "");
+        Assert.Equal(isGoto, found && g);
+        Assert.Equal(args, found ? rule[argsStart..].Trim() : "");
+        Assert.Equal(target, RuleMatchParser.Parse(rule).Target);
+    }
+
     [Fact]
     public void Garbage_never_throws()
     {
-        Gen.String.Sample(s => RuleMatchParser.Parse(s), iter: 3000);
+        Gen.String.Sample(s =>
+        {
+            ParsedRule p = RuleMatchParser.Parse(s);
+            if (RuleMatchParser.TryFindTarget(s, out Range t, out _, out int a))
+            {
+                Assert.InRange(a, 0, s.Length);
+                _ = s[t];
+            }
+            Assert.NotNull(p.Match);
+        }, iter: 3000);
         Gen.Int[0, 12].Array[0, 12].Sample(idx =>
         {
             string[] words = ["!", "-p", "-s", "-d", "-m", "tcp", "--dport", "--tcp-flags", "-j", "x:y", "--ctstate", "conntrack", "-i"];

@@ -18,7 +18,8 @@ internal static class Rules
             string t = chain.Contains(':') ? chain[..chain.IndexOf(':')] : table;
             string c = chain.Contains(':') ? chain[(chain.IndexOf(':') + 1)..] : chain;
             ParsedRule p = RuleMatchParser.Parse(rule);
-            (int pos, string key, string id) = n.Next(FirewallBackends.NfTables, family, t, c, rule);
+            uint hash = FirewallRule.Hash(rule);
+            (int pos, int occurrence) = n.Next(FirewallBackends.NfTables, family, t, c, hash);
             b.Add(new FirewallRule
             {
                 Family = family,
@@ -32,8 +33,8 @@ internal static class Rules
                 Packets = packets,
                 Bytes = packets * 60,
                 Hook = FirewallRuleNumbering.BuiltInHook(c),
-                Key = key,
-                Id = id,
+                TextHash = hash,
+                Occurrence = occurrence,
             });
         }
         return new FirewallSample(TimeSpan.FromSeconds(atSeconds), b.ToImmutable(), FirewallBackends.NfTables, 0);
