@@ -97,6 +97,11 @@ public sealed record AppOptions
         }
         double refresh = Number(c, "Refresh", 1.0, 0.1, 3600, "seconds");
         string theme = c["Theme"] ?? "default";
+        // https://no-color.org: NO_COLOR set and non-empty means no colors, unless a theme was asked for explicitly.
+        if (cli.Get("--theme") is null && Environment.GetEnvironmentVariable("NO_COLOR") is { Length: > 0 })
+        {
+            theme = "mono";
+        }
         string themePath = ResolveTheme(theme);
         string snapshotDir = c["SnapshotDirectory"] ?? "/var/tmp/nettop";
         if (string.IsNullOrWhiteSpace(snapshotDir))
