@@ -143,22 +143,38 @@ public static class FirewallCommand
         }
     }
 
+    /// <summary>Reads raw bytes into one pooled buffer and decodes once: no StreamReader, no StringBuilder chunks.</summary>
     private static async Task<(string, bool)> ReadBoundedAsync(StreamReader reader, int max, CancellationToken ct)
     {
-        StringBuilder sb = new();
-        char[] buffer = new char[32 << 10];
-        while (true)
+        Stream stream = reader.BaseStream;
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(256 << 10);
+        int length = 0;
+        try
         {
-            int n = await reader.ReadAsync(buffer.AsMemory(), ct).ConfigureAwait(false);
-            if (n == 0)
+            while (true)
             {
-                return (sb.ToString(), false);
+                if (length == buffer.Length)
+                {
+                    if (buffer.Length >= max)
+                    {
+                        return (Encoding.UTF8.GetString(buffer, 0, length), true);
+                    }
+                    byte[] bigger = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Min(max, buffer.Length * 2));
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+                int n = await stream.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, max) - length), ct).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    return (Encoding.UTF8.GetString(buffer, 0, length), false);
+                }
+                length += n;
             }
-            if (sb.Length + n > max)
-            {
-                return (sb.ToString(), true);
-            }
-            sb.Append(buffer, 0, n);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

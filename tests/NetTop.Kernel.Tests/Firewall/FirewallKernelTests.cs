@@ -75,6 +75,7 @@ public sealed class FirewallKernelTests
 
         public void Dispose()
         {
+            Source.Dispose();
             Thread.Dispose();
             Ns.Dispose();
         }
