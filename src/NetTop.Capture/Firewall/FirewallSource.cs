@@ -52,6 +52,9 @@ public sealed class FirewallSource : ISource, IDisposable
 
     public FirewallSourceOptions Options { get; }
 
+    /// <summary>Where the last poll's time went (benchmarks, diagnostics).</summary>
+    public FirewallPollStats LastPoll { get; private set; } = new(0, 0, 0);
+
     public string Name => SourceName;
 
     public SourceStatus Status => _status;
@@ -105,9 +108,24 @@ public sealed class FirewallSource : ISource, IDisposable
         int malformed = 0;
         HashSet<string> backends = [];
         HashSet<string> iptablesTables = new(StringComparer.Ordinal); // "ip filter" etc. as nft names them
+        long started = Stopwatch.GetTimestamp();
+        double waitMs = 0, parseMs = 0;
         async Task Read(Task<CommandOutput> task, string family, string label)
         {
             CommandOutput o = await task.ConfigureAwait(false);
+            waitMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            long p0 = Stopwatch.GetTimestamp();
+            try
+            {
+                Parse(o, family, label);
+            }
+            finally
+            {
+                parseMs += Stopwatch.GetElapsedTime(p0).TotalMilliseconds;
+            }
+        }
+        void Parse(CommandOutput o, string family, string label)
+        {
             if (!o.Succeeded)
             {
                 errors.Add($"{label}: {o.Error}");
@@ -164,6 +182,7 @@ public sealed class FirewallSource : ISource, IDisposable
         }
         string backend = backends.Count == 0 ? "none" : string.Join('+', backends.Order(StringComparer.Ordinal));
         _status = MakeStatus(rules, backend, malformed, errors);
+        LastPoll = new FirewallPollStats(waitMs, parseMs, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new FirewallSample(at, [.. rules], backend, malformed) { Chains = [.. chains] };
     }
 
@@ -313,6 +332,12 @@ public sealed class FirewallSource : ISource, IDisposable
         }
     }
 }
+
+/// <summary>
+/// One poll's time: <see cref="ToolsMs"/> until the last tool's output was in (fork, the tools' own work, reading
+/// their output), <see cref="ParseMs"/> spent parsing, <see cref="TotalMs"/> the whole poll after the legacy check.
+/// </summary>
+public sealed record FirewallPollStats(double ToolsMs, double ParseMs, double TotalMs);
 
 /// <summary>How the firewall source reads (defaults suit a host; tests shorten them).</summary>
 public sealed record FirewallSourceOptions
