@@ -54,6 +54,7 @@ public sealed class FlowTracer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<(string File, string[] Args)> _removals = [];
+    private readonly HashSet<string> _foreign = new(StringComparer.Ordinal);
     private Process? _monitor;
     private Task? _reader;
     private Task? _errReader;
@@ -207,9 +208,19 @@ public sealed class FlowTracer : IAsyncDisposable
                 {
                     switch (t.Kind)
                     {
+                        case TraceLineKind.Packet when !IsOurs(t.Packet):
+                            // Another flow traced in this namespace (another NetTop, an admin's TRACE rule).
+                            if (_foreign.Count >= 1024)
+                            {
+                                _foreign.Clear();
+                            }
+                            _foreign.Add(t.TraceId);
+                            continue;
                         case TraceLineKind.Packet:
                             _assembler.AddPacket(_clock.Elapsed, t.TraceId, t.Family, t.Packet);
                             break;
+                        case TraceLineKind.Event when _foreign.Contains(t.TraceId):
+                            continue;
                         case TraceLineKind.Event:
                             _assembler.AddEvent(t.Event!, t.Family);
                             break;
@@ -229,6 +240,16 @@ public sealed class FlowTracer : IAsyncDisposable
         {
             _status = new SourceStatus("trace", SourceHealth.Degraded, $"{Monitor} ended: {_monitorError.Trim()}");
         }
+    }
+
+    /// <summary>Whether a monitor's packet description is this flow, either direction (xtables-monitor or nft wording).</summary>
+    internal bool IsOurs(string packet)
+    {
+        string a = Local.Port.ToString(CultureInfo.InvariantCulture), b = Remote.Port.ToString(CultureInfo.InvariantCulture);
+        return packet.Contains($"SPORT={a} DPORT={b}", StringComparison.Ordinal)
+            || packet.Contains($"SPORT={b} DPORT={a}", StringComparison.Ordinal)
+            || packet.Contains($"tcp sport {a} tcp dport {b}", StringComparison.Ordinal)
+            || packet.Contains($"tcp sport {b} tcp dport {a}", StringComparison.Ordinal);
     }
 
     private async Task ReadErrorsAsync(Process p, CancellationToken ct)
@@ -325,6 +346,13 @@ public sealed class FlowTracer : IAsyncDisposable
         {
             return new CommandOutput(-1, "", $"cannot run {file}: {e.Message}", false, false);
         }
+        catch (ObjectDisposedException)
+        {
+            // The namespace thread stopped first (the hub was disposed before the tracer): enter by path instead.
+            return RunViaNsenter(_thread.Target, file, args)
+                ? new CommandOutput(0, "", "", false, false)
+                : new CommandOutput(-1, "", $"cannot run {file} in the namespace (its thread has stopped)", false, false);
+        }
     }
 
     /// <summary>Removes the rules (each removal tried even when another fails), then stops the monitor.</summary>
@@ -408,7 +436,7 @@ public sealed class FlowTracer : IAsyncDisposable
         }
     }
 
-    private static void RunViaNsenter(NetnsTarget? target, string file, string[] args)
+    private static bool RunViaNsenter(NetnsTarget? target, string file, string[] args)
     {
         string? nsenter = FirewallCommand.Find("nsenter");
         try
@@ -417,14 +445,22 @@ public sealed class FlowTracer : IAsyncDisposable
                 ? FirewallCommand.StartInfo(file, args)
                 : FirewallCommand.StartInfo(nsenter ?? "nsenter", [$"--net={target.Path}", "--", file, .. args]);
             using Process? p = Process.Start(psi);
-            if (p is not null && !p.WaitForExit(3000))
+            if (p is null)
+            {
+                return false;
+            }
+            p.StandardInput.Close();
+            if (!p.WaitForExit(3000))
             {
                 FirewallCommand.Kill(p);
+                return false;
             }
+            return p.ExitCode == 0;
         }
         catch (Exception e) when (e is Win32Exception or InvalidOperationException)
         {
             Console.Error.WriteLine($"nettop: could not remove a trace rule ({e.Message}); run `scripts/nettop --cleanup`");
+            return false;
         }
     }
 

@@ -237,6 +237,28 @@ public sealed class FirewallKernelTests
         Assert.DoesNotContain("nettop-trace", env.Save("iptables-save", "-t", "raw"));
     }
 
+    [RootFact("iptables", "xtables-monitor", "nsenter")]
+    public async Task A_tracer_outliving_its_namespace_thread_still_removes_its_rules()
+    {
+        using Env env = new();
+        NetnsThread own = NetnsThread.Start("fw-short", NetnsTarget.Resolve(env.Ns.Name));
+        FlowTracer tracer;
+        try
+        {
+            tracer = await FlowTracer.StartAsync(own,
+                NetEndpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, 40001)),
+                NetEndpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, 40002))).WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        finally
+        {
+            own.Dispose(); // the hub went first
+        }
+        Assert.Contains($"nettop-trace {tracer.TraceId}", env.Save("iptables-save", "-t", "raw"));
+        await tracer.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain("nettop-trace", env.Save("iptables-save", "-t", "raw"));
+        Assert.Equal(Model.SourceHealth.Ok, tracer.Status.Health);
+    }
+
     [RootFact("ip6tables", "nft")]
     public async Task Tracing_an_ipv6_flow_uses_ip6tables_and_nft_monitor_and_cleans_up()
     {
