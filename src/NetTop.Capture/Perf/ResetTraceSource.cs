@@ -34,7 +34,9 @@ public sealed class ResetTraceSource : ISource, IDisposable
     public const string SourceName = "resets";
     public const ulong SampleType = PerfEvents.PERF_SAMPLE_IP | PerfEvents.PERF_SAMPLE_TID | PerfEvents.PERF_SAMPLE_TIME |
         PerfEvents.PERF_SAMPLE_CPU | PerfEvents.PERF_SAMPLE_CALLCHAIN | PerfEvents.PERF_SAMPLE_RAW;
-    private const int PollTimeoutMs = 50;
+    // The rings wake the reader at a quarter full; a lone reset waits for this timeout (well under a refresh tick).
+    // Dispose wakes it at once through an eventfd.
+    private const int PollTimeoutMs = 200;
     private const int TaskCacheCapacity = 4096;
 
     private readonly ResetTraceOptions _options;
@@ -45,6 +47,7 @@ public sealed class ResetTraceSource : ISource, IDisposable
     private readonly PerfRecordHandler _onRecord;
     private ResetRecordDecoder? _decoder;
     private Thread? _thread;
+    private int _wakeFd = -1;
     private volatile bool _stop;
     private volatile SourceStatus _status = new(SourceName, SourceHealth.Unavailable, "not started");
     private string _setup = "";
@@ -119,6 +122,7 @@ public sealed class ResetTraceSource : ISource, IDisposable
             return;
         }
         foreach (PerfCpuRing r in _rings) r.Enable();
+        _wakeFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         _thread = new Thread(ReadLoop) { Name = "nettop-resets", IsBackground = true };
         _status = new SourceStatus(SourceName, _degraded is null ? SourceHealth.Ok : SourceHealth.Degraded, _setup,
             _degraded is null ? null : "run as root (CAP_SYSLOG for kernel symbols)");
@@ -222,15 +226,17 @@ public sealed class ResetTraceSource : ISource, IDisposable
 
     private unsafe void ReadLoop()
     {
-        pollfd* fds = stackalloc pollfd[_rings.Count];
+        pollfd* fds = stackalloc pollfd[_rings.Count + 1];
         for (int i = 0; i < _rings.Count; i++)
         {
             fds[i].fd = _rings[i].LeaderFd;
             fds[i].events = (short)POLLIN;
         }
+        fds[_rings.Count].fd = _wakeFd;
+        fds[_rings.Count].events = (short)POLLIN;
         while (!_stop)
         {
-            PerfEvents.poll(fds, (ulong)_rings.Count, PollTimeoutMs);
+            PerfEvents.poll(fds, (ulong)_rings.Count + (_wakeFd >= 0 ? 1UL : 0UL), PollTimeoutMs);
             if (_stop) break;
             Interlocked.Exchange(ref _wallOffsetNs, WallOffsetNs());
             foreach (PerfCpuRing ring in _rings)
@@ -339,11 +345,14 @@ public sealed class ResetTraceSource : ISource, IDisposable
         if (_disposed) return;
         _disposed = true;
         _stop = true;
+        Packets.PacketCaptureSource.Wake(_wakeFd);
         if (_thread is { } t && t != Thread.CurrentThread)
         {
             t.Join(TimeSpan.FromSeconds(2));
         }
         CloseRings();
+        if (_wakeFd >= 0) close(_wakeFd);
+        _wakeFd = -1;
         _status = new SourceStatus(SourceName, SourceHealth.Unavailable, "stopped");
     }
 }

@@ -68,6 +68,17 @@ public sealed class PacketFixtureTests
     }
 
     [Fact]
+    public void The_span_fast_path_and_PacketDotNet_agree_on_every_recorded_packet()
+    {
+        foreach (PcapPacket p in Packets)
+        {
+            PacketEvent? fast = PacketDecoder.Decode(p.Data, p.Protocol, p.IfIndex, p.PktType, p.Time, p.Length);
+            PacketEvent? full = PacketDecoder.DecodeWithPacketDotNet(p.Data, p.Protocol, p.IfIndex, p.PktType, p.Time, p.Length);
+            Assert.Equal(full, fast);
+        }
+    }
+
+    [Fact]
     public void Icmp_errors_carry_the_quoted_tuple_for_v4_and_v6()
     {
         List<PacketEvent> all = Decoded();
