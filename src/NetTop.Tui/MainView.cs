@@ -16,7 +16,7 @@ namespace NetTop.Tui;
 /// </summary>
 public sealed class MainView : Window
 {
-    internal const string Hints = "q Quit  Tab Panel  p Pause";
+    internal const string Hints = "q Quit  Tab Panel  p Pause  s Snapshot";
 
     private readonly TuiOptions _options;
     private readonly Func<HostSnapshot?> _latest;
@@ -26,6 +26,8 @@ public sealed class MainView : Window
     private readonly TablePanel<ListenerRow> _listeners;
     private readonly TablePanel<HalfOpenRow> _halfOpen;
     private readonly List<ISnapshotPanel> _panels;
+    private DateTimeOffset _shownAt;
+    private string? _note;
 
     public MainView(TuiOptions options, Theme theme, Func<HostSnapshot?> latest)
     {
@@ -68,6 +70,14 @@ public sealed class MainView : Window
         });
         KeyBindings.Add(Key.Q, Command.Quit);
         KeyBindings.Add(Key.Q.WithShift, Command.Quit);
+        // The terminal is raw, so Ctrl-C arrives as a key, not SIGINT: quit like htop and top do.
+        KeyBindings.ReplaceCommands(Key.C.WithCtrl, Command.Quit);
+        AddCommand(Command.Save, () =>
+        {
+            SaveSnapshot();
+            return true;
+        });
+        KeyBindings.Add(Key.S, Command.Save);
         // Esc must not leave a top-like tool from its main screen (a later filter will use it to clear).
         AddCommand(Command.Cancel, () => true);
         KeyBindings.Add(Key.Esc, Command.Cancel);
@@ -110,17 +120,48 @@ public sealed class MainView : Window
         {
             Show(s);
         }
+        else if (Shown is not null)
+        {
+            ShowHeader(); // no news: the header may have to say STALE
+        }
         return Shown is not null;
+    }
+
+    /// <summary>Writes the shown snapshot through <see cref="TuiOptions.SaveSnapshot"/> and says where, or why not.</summary>
+    internal void SaveSnapshot()
+    {
+        if (_options.SaveSnapshot is not { } save)
+        {
+            _note = "snapshots are not available here";
+        }
+        else if (Shown is not { } s)
+        {
+            _note = "no snapshot yet";
+        }
+        else
+        {
+            string screen = App?.Driver is Terminal.Gui.Drivers.IDriver d ? d.ToString() ?? "" : "";
+            try
+            {
+                _note = "saved " + save(s, screen);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _note = "snapshot failed: " + e.Message;
+            }
+        }
+        _status.Set(Shown?.Sources ?? [], Hints, _note + "  ");
     }
 
     /// <summary>Puts a snapshot on the screen (also while paused: the caller decides).</summary>
     public void Show(HostSnapshot snapshot)
     {
         Shown = snapshot;
+        _shownAt = _options.Clock.GetUtcNow();
         ShowHeader();
         string counters = PanelTables.CountersLine(snapshot);
         _counters.Text = counters.Length > 0 ? counters : "counters: none yet";
-        _status.Set(snapshot.Sources, Hints, null);
+        _status.Set(snapshot.Sources, Hints, _note is null ? null : _note + "  ");
         foreach (ISnapshotPanel p in _panels)
         {
             p.Show(snapshot);
@@ -144,7 +185,25 @@ public sealed class MainView : Window
         {
             sb.Append("  ").Append(s.Host).Append("  netns ").Append(s.Netns).Append("  kernel ").Append(s.Kernel);
         }
-        sb.Append("  refresh ").Append(_options.RefreshText).Append("  ").Append(Paused ? "PAUSED" : "LIVE");
+        sb.Append("  refresh ").Append(_options.RefreshText).Append("  ");
+        TimeSpan quiet = _options.Clock.GetUtcNow() - _shownAt;
+        if (Paused)
+        {
+            sb.Append("PAUSED");
+        }
+        else if (Shown is not null && quiet > 3 * _options.RefreshInterval && quiet > TimeSpan.FromSeconds(2))
+        {
+            // The hub publishes every tick; silence means a refresh is stuck (see the status line).
+            sb.Append("STALE (no data for ").Append(Format.Duration((long)quiet.TotalMilliseconds)).Append(')');
+        }
+        else
+        {
+            sb.Append("LIVE");
+        }
+        if (Shown is { } shown)
+        {
+            sb.Append("  ").Append(shown.TakenAt.ToLocalTime().ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+        }
         _header.Text = sb.ToString();
     }
 

@@ -1,3 +1,5 @@
+using NetTop.Model.Snapshot;
+
 namespace NetTop.Tui;
 
 /// <summary>What the composition root tells the TUI. Validated by the caller; <see cref="TuiApp.Run"/> only reads it.</summary>
@@ -17,6 +19,16 @@ public sealed record TuiOptions
 
     /// <summary>Start frozen (the `p` key toggles it).</summary>
     public bool StartPaused { get; init; }
+
+    /// <summary>
+    /// Saves a snapshot (the `s` key): gets the snapshot on the screen and the screen's text, writes the files and
+    /// returns a line to show (the paths). Throws IOException/UnauthorizedAccessException on failure, which the
+    /// screen shows; null disables the key.
+    /// </summary>
+    public Func<HostSnapshot, string, string>? SaveSnapshot { get; init; }
+
+    /// <summary>The clock used to tell a stale screen (no new snapshot for three intervals).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     internal string RefreshText => RefreshLabel ?? UiFormat.Interval(RefreshInterval);
 }

@@ -63,5 +63,12 @@ public static class Program
         {
             return ExitCodes.Ok;
         }
+        catch (Exception e)
+        {
+            // Never a bare crash: one line that says what failed (and where, for a bug report).
+            Console.Error.WriteLine($"nettop: {e.GetType().Name}: {e.Message}");
+            Console.Error.WriteLine($"nettop: at {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()}");
+            return ExitCodes.Failure;
+        }
     }
 }

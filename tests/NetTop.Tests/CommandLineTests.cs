@@ -53,9 +53,19 @@ public sealed class CommandLineTests
     [Fact]
     public void Inline_value_may_contain_equals_signs_and_be_empty()
     {
-        CommandLine c = CommandLine.Parse(["--output=/tmp/a=b.json", "--theme="]);
+        CommandLine c = CommandLine.Parse(["snapshot", "--output=/tmp/a=b.json", "--theme="]);
         Assert.Equal("/tmp/a=b.json", c.Get("--output"));
         Assert.Equal("", c.Get("--theme"));
+    }
+
+    [Theory]
+    [InlineData("--json")]
+    [InlineData("-o", "x.json")]
+    [InlineData("--duration", "1")]
+    public void Mode_options_are_rejected_for_the_live_view(params string[] args)
+    {
+        UsageException e = Assert.Throws<UsageException>(() => CommandLine.Parse(args));
+        Assert.Contains("not allowed for the live view", e.Message);
     }
 
     [Fact]

@@ -33,6 +33,8 @@ public sealed class CaptureHub : IAsyncDisposable
     private volatile HostSnapshot _latest;
     private PeriodicTimer? _timer;
     private TimeSpan _interval;
+    private readonly List<ulong> _unknownOwners = [];
+    private long _sequence;
     private int _refreshing;
     private volatile SourceStatus? _refreshError;
 
@@ -108,7 +110,9 @@ public sealed class CaptureHub : IAsyncDisposable
                 {
                     // One failed refresh never ends the loop: the status line says what failed and the next tick retries.
                     _refreshError = new SourceStatus("hub", SourceHealth.Degraded, $"last refresh failed: {e.GetType().Name}: {e.Message}");
-                    _latest = _latest with { Sources = CollectStatuses() };
+                    // A new sequence, so that screens which redraw on a new snapshot show the failure.
+                    _latest = _latest with { Sources = CollectStatuses(), Sequence = Interlocked.Increment(ref _sequence) };
+                    _published.Set();
                 }
                 finally
                 {
@@ -144,15 +148,23 @@ public sealed class CaptureHub : IAsyncDisposable
     /// <summary>Waits for the process-owner scan to cover the current sockets (snapshot mode).</summary>
     public Task ScanOwnersAsync(CancellationToken ct = default) => _owners?.ScanAsync(ct) ?? Task.CompletedTask;
 
+    /// <summary>The caller stopped waiting for an owner scan: say so in the owners status.</summary>
+    public void OwnersIncomplete(TimeSpan waited) => _owners?.MarkIncomplete(waited);
+
     private async Task<HostSnapshot> RefreshCoreAsync(CancellationToken ct)
     {
         using (await _refreshLock.LockAsync(ct).ConfigureAwait(false))
         {
             SocketsSample sockets = await _sockets.PollAsync(ct).ConfigureAwait(false);
             CountersSample counters = await _counters.PollAsync(ct).ConfigureAwait(false);
-            if (_owners is not null && HasUnknownOwners(sockets))
+            _refreshError = null; // this refresh got its data: the status it publishes must not carry the old error
+            if (_owners is not null)
             {
-                _owners.RequestRescan();
+                CollectUnknownOwners(sockets, _unknownOwners);
+                if (_unknownOwners.Count > 0)
+                {
+                    _owners.RequestRescan(_unknownOwners);
+                }
             }
             HostSnapshot snapshot = _builder.Build(new SnapshotInputs
             {
@@ -164,6 +176,7 @@ public sealed class CaptureHub : IAsyncDisposable
                 Sources = CollectStatuses(),
                 SynLinearTimeouts = counters.SynLinearTimeouts ?? 4,
             });
+            snapshot = snapshot with { Sequence = Interlocked.Increment(ref _sequence) };
             _latest = snapshot;
             _published.Set();
             Published?.Invoke(snapshot);
@@ -171,18 +184,19 @@ public sealed class CaptureHub : IAsyncDisposable
         }
     }
 
-    private bool HasUnknownOwners(SocketsSample sample)
+    /// <summary>Listeners and connecting sockets whose owner the cache does not know (the panels show those owners).</summary>
+    private void CollectUnknownOwners(SocketsSample sample, List<ulong> into)
     {
+        into.Clear();
         SocketTable list = sample.Sockets;
-        for (int i = 0; i < list.Count; i++)
+        for (int i = 0; i < list.Count && into.Count < 4096; i++)
         {
             ref readonly TcpSocket s = ref list[i];
             if (s.Inode != 0 && s.State is TcpState.Listen or TcpState.SynSent && !_owners!.TryGet(s.Inode, out _))
             {
-                return true;
+                into.Add(s.Inode);
             }
         }
-        return false;
     }
 
     private ImmutableArray<SourceStatus> CollectStatuses()

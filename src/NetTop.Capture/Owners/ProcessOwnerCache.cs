@@ -10,13 +10,17 @@ namespace NetTop.Capture.Owners;
 /// <summary>
 /// socket inode → owning process, from readlink on /proc/&lt;pid&gt;/fd/* (what `ss -p` does, ~5 µs per fd).
 /// Too slow for every refresh on a big host, so it runs on its own thread, only when the hub reports inodes it
-/// does not know, at most every <see cref="MinInterval"/>; lookups read the last published map.
+/// does not know and has not looked for recently; lookups read the last published map.
+/// Scans are spaced by at least <see cref="MinInterval"/> and ten times the last scan's duration (a 150k-fd host
+/// takes seconds per scan); an inode a scan did not find (a kernel socket, another user's, one whose process
+/// hides its fds) does not trigger another scan for <see cref="NotFoundBackoff"/>.
 /// Without CAP_SYS_PTRACE other users' fd tables cannot be read: their sockets stay "?" and the status says so.
 /// </summary>
 public sealed class ProcessOwnerCache : IProcessOwners, ISource, IDisposable
 {
     public const string SourceName = "owners";
     private static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan NotFoundBackoff = TimeSpan.FromSeconds(30);
 
     private readonly string _procRoot;
     private readonly Thread _thread;
@@ -27,6 +31,12 @@ public sealed class ProcessOwnerCache : IProcessOwners, ISource, IDisposable
     private readonly Lock _waitersLock = new();
     private List<TaskCompletionSource> _waiters = [];
     private long _lastScanTicks;
+    private long _lastScanMs;
+    private int _scans;
+    private volatile bool _scanning;
+    private readonly Lock _requestLock = new();
+    private HashSet<ulong> _requested = [];
+    private readonly Dictionary<ulong, long> _notFoundUntil = [];
 
     public ProcessOwnerCache(string procRoot = "/proc")
     {
@@ -43,8 +53,47 @@ public sealed class ProcessOwnerCache : IProcessOwners, ISource, IDisposable
 
     public bool TryGet(ulong inode, out ProcessOwner? owner) => _map.TryGetValue(inode, out owner);
 
-    /// <summary>Asks for a rescan (coalesced; at most one every two seconds). Never blocks.</summary>
-    public void RequestRescan() => _wake.Set();
+    /// <summary>Completed scans (for tests and the status detail).</summary>
+    public int Scans => Volatile.Read(ref _scans);
+
+    /// <summary>True while a scan runs.</summary>
+    public bool Scanning => _scanning;
+
+    /// <summary>
+    /// Reports inodes the refresh could not attribute. Wakes the scanner only for inodes it has not already
+    /// looked for within the backoff; coalesced and rate-limited. Never blocks.
+    /// </summary>
+    public void RequestRescan(IEnumerable<ulong> unknownInodes)
+    {
+        bool wake = false;
+        long now = Environment.TickCount64;
+        lock (_requestLock)
+        {
+            foreach (ulong inode in unknownInodes)
+            {
+                if (_notFoundUntil.TryGetValue(inode, out long until) && now < until)
+                {
+                    continue;
+                }
+                wake |= _requested.Add(inode);
+            }
+        }
+        if (wake)
+        {
+            _wake.Set();
+        }
+    }
+
+    /// <summary>Says, in the status, that a caller stopped waiting for a scan that is still running.</summary>
+    public void MarkIncomplete(TimeSpan waited)
+    {
+        if (_scanning)
+        {
+            _status = new(SourceName, SourceHealth.Degraded,
+                $"the /proc/*/fd scan did not finish within {waited.TotalSeconds:0} s; owners of newer sockets are missing",
+                "wait longer (a host with many open files takes seconds per scan)");
+        }
+    }
 
     /// <summary>Rescans now and waits for it (snapshot mode, tests).</summary>
     /// <remarks>Completed only by a scan that starts after this call, so it covers every socket open now.</remarks>
@@ -70,10 +119,11 @@ public sealed class ProcessOwnerCache : IProcessOwners, ISource, IDisposable
                 waited = _waiters.Count > 0;
             }
             long since = Environment.TickCount64 - _lastScanTicks;
-            // Requests from the refresh path are coalesced to one scan per MinInterval; an explicit ScanAsync is not.
-            if (!waited && _lastScanTicks != 0 && since < MinInterval.TotalMilliseconds)
+            long spacing = Math.Max((long)MinInterval.TotalMilliseconds, 10 * _lastScanMs);
+            // Requests from the refresh path are coalesced and spaced; an explicit ScanAsync is not.
+            if (!waited && _lastScanTicks != 0 && since < spacing)
             {
-                if (_stop.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(MinInterval.TotalMilliseconds - since)))
+                if (_stop.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(spacing - since)))
                 {
                     return;
                 }
@@ -84,11 +134,50 @@ public sealed class ProcessOwnerCache : IProcessOwners, ISource, IDisposable
                 served = _waiters;
                 _waiters = [];
             }
-            Scan();
+            HashSet<ulong> asked;
+            lock (_requestLock)
+            {
+                asked = _requested;
+                _requested = [];
+            }
+            long start = Environment.TickCount64;
+            _scanning = true;
+            try
+            {
+                Scan();
+            }
+            finally
+            {
+                _scanning = false;
+            }
             _lastScanTicks = Environment.TickCount64;
+            _lastScanMs = _lastScanTicks - start;
+            Interlocked.Increment(ref _scans);
+            FrozenDictionary<ulong, ProcessOwner> map = _map;
+            lock (_requestLock)
+            {
+                foreach (ulong inode in asked)
+                {
+                    if (!map.ContainsKey(inode))
+                    {
+                        _notFoundUntil[inode] = _lastScanTicks + (long)NotFoundBackoff.TotalMilliseconds;
+                    }
+                }
+                if (_notFoundUntil.Count > 4096)
+                {
+                    foreach (ulong k in _notFoundUntil.Where(kv => kv.Value < _lastScanTicks).Select(kv => kv.Key).ToList())
+                    {
+                        _notFoundUntil.Remove(k);
+                    }
+                }
+            }
             foreach (TaskCompletionSource w in served)
             {
                 w.TrySetResult();
+            }
+            if (_stop.IsCancellationRequested)
+            {
+                return;
             }
         }
     }
@@ -110,6 +199,10 @@ public sealed class ProcessOwnerCache : IProcessOwners, ISource, IDisposable
         }
         foreach (string dir in pids)
         {
+            if (_stop.IsCancellationRequested)
+            {
+                return; // shutting down: keep the last complete map
+            }
             ReadOnlySpan<char> name = Path.GetFileName(dir.AsSpan());
             if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
             {
@@ -189,7 +282,10 @@ public sealed class ProcessOwnerCache : IProcessOwners, ISource, IDisposable
     public void Dispose()
     {
         _stop.Cancel();
-        _thread.Join(TimeSpan.FromSeconds(2));
-        _wake.Dispose();
+        // The scan checks _stop between processes, so this returns within one process's fd table.
+        if (_thread.Join(TimeSpan.FromSeconds(5)))
+        {
+            _wake.Dispose();
+        }
     }
 }

@@ -38,6 +38,9 @@ internal sealed unsafe class SockDiagClient : IDisposable
         }
         int rcvbuf = 1 << 20;
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(int));
+        // A dump that never ends (a lost NLMSG_DONE) must not hang the refresh: recv gives up after 5 s (EAGAIN).
+        timeval timeout = new() { tv_sec = 5 };
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, (uint)sizeof(timeval));
         return new SockDiagClient(fd);
     }
 
@@ -59,7 +62,9 @@ internal sealed unsafe class SockDiagClient : IDisposable
             if (n < 0)
             {
                 int e = errno;
-                throw new SockDiagException($"recv(NETLINK_SOCK_DIAG) failed: {Errno.Describe(e)}", e);
+                throw new SockDiagException(e == EAGAIN
+                    ? "recv(NETLINK_SOCK_DIAG) timed out after 5 s: the dump did not finish"
+                    : $"recv(NETLINK_SOCK_DIAG) failed: {Errno.Describe(e)}", e);
             }
             if (n == 0)
             {

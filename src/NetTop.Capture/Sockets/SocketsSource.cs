@@ -32,6 +32,8 @@ public sealed class SocketsSource : ISource, IDisposable
     private readonly AsciiPool _pool = new();
     private SockDiagClient? _client;
     private string? _netlinkError;
+    private int _netlinkErrno;
+    private TimeSpan _netlinkFailedAt;
     private readonly SocketTableBuilder _table = new();
     private volatile SourceStatus _status = new(SourceName, SourceHealth.Ok, "starting");
 
@@ -52,39 +54,70 @@ public sealed class SocketsSource : ISource, IDisposable
 
     public Task<SocketsSample> PollAsync(CancellationToken ct = default) => _thread.InvokeAsync(Poll, ct);
 
+    /// <summary>After sock_diag fails, how long the /proc fallback is used before sock_diag is tried again.</summary>
+    private static readonly TimeSpan NetlinkRetry = TimeSpan.FromSeconds(30);
+
     /// <summary>One full refresh; must run on the namespace's thread.</summary>
     public SocketsSample Poll()
     {
         SocketTableBuilder sockets = _table;
         sockets.Clear();
         ParseStats stats = default;
-        if (_mode != SocketsMode.Proc && _netlinkError is null)
+        bool retry = _netlinkError is not null && _clock() - _netlinkFailedAt >= NetlinkRetry;
+        if (_mode != SocketsMode.Proc && (_netlinkError is null || retry))
         {
+            byte ext = _tcpInfo ? (byte)(InetDiag.EXT_INFO | InetDiag.EXT_CONG | InetDiag.EXT_SKMEMINFO) : (byte)0;
+            string? v6Error = null;
             try
             {
                 _client ??= SockDiagClient.Open();
                 _client.Tap = Tap;
-                byte ext = _tcpInfo ? (byte)(InetDiag.EXT_INFO | InetDiag.EXT_CONG | InetDiag.EXT_SKMEMINFO) : (byte)0;
                 _client.Dump(InetDiag.AF_INET, ext, InetDiag.TCPF_ALL_BUT_BOUND_INACTIVE, sockets, ref stats, _pool);
-                _client.Dump(InetDiag.AF_INET6, ext, InetDiag.TCPF_ALL_BUT_BOUND_INACTIVE, sockets, ref stats, _pool);
+                int v4 = sockets.Count;
+                try
+                {
+                    _client.Dump(InetDiag.AF_INET6, ext, InetDiag.TCPF_ALL_BUT_BOUND_INACTIVE, sockets, ref stats, _pool);
+                }
+                catch (SockDiagException e) when (e.Errno is 2 or 97) // ENOENT, EAFNOSUPPORT: no IPv6 in this kernel
+                {
+                    // Keep the IPv4 sockets; say that IPv6 ones are missing.
+                    v6Error = e.Message;
+                    while (sockets.Count > v4)
+                    {
+                        sockets.RemoveLast();
+                    }
+                    _client.Dispose();
+                    _client = null;
+                }
+                _netlinkError = null;
                 int count = sockets.Count;
-                _status = stats.Malformed > 0
-                    ? new(SourceName, SourceHealth.Degraded, $"sock_diag: {count} sockets, {stats.Malformed} malformed messages skipped")
-                    : SourceStatus.Ok(SourceName, $"sock_diag: {count} sockets");
+                string detail = $"sock_diag: {count} sockets";
+                if (stats.Interrupted)
+                {
+                    // NLM_F_DUMP_INTR: the hash table changed during the dump; a few sockets may be missing or doubled.
+                    detail += "; dump interrupted by changes (inconsistent this tick)";
+                }
+                _status = (stats.Malformed, v6Error) switch
+                {
+                    (0, null) => SourceStatus.Ok(SourceName, detail),
+                    (_, null) => new(SourceName, SourceHealth.Degraded, $"{detail}, {stats.Malformed} malformed messages skipped"),
+                    _ => new(SourceName, SourceHealth.Degraded, $"{detail}; IPv6 sockets unknown: {v6Error}", "a kernel with IPv6 and CONFIG_INET_DIAG"),
+                };
                 return new SocketsSample(_clock(), SocketsOrigin.SockDiag, sockets.Build(), stats.Malformed, stats.Interrupted, null);
             }
             catch (SockDiagException e)
             {
                 // Keep the reason: it is what the UI says instead of showing Send-Q 0 like ss does.
                 _netlinkError = e.Message;
+                _netlinkErrno = e.Errno;
+                _netlinkFailedAt = _clock();
                 _client?.Dispose();
                 _client = null;
                 sockets.Clear();
                 stats = default;
                 if (_mode == SocketsMode.Netlink)
                 {
-                    _status = new(SourceName, SourceHealth.Unavailable, e.Message,
-                        "a kernel with CONFIG_INET_DIAG and CONFIG_INET_TCP_DIAG (modprobe tcp_diag)");
+                    _status = new(SourceName, SourceHealth.Unavailable, e.Message, NetlinkFix(e.Errno));
                     return new SocketsSample(_clock(), SocketsOrigin.SockDiag, SocketTable.Empty, 0, false, e.Message);
                 }
             }
@@ -96,11 +129,19 @@ public sealed class SocketsSource : ISource, IDisposable
         return PollProc(sockets, ref stats);
     }
 
+    /// <summary>What would make sock_diag work, by the errno it failed with.</summary>
+    private static string NetlinkFix(int errno) => errno switch
+    {
+        1 or 13 => "NETLINK_SOCK_DIAG is denied (EPERM/EACCES): a seccomp filter or LSM policy blocks it; run NetTop outside that sandbox",
+        11 => "the kernel did not finish the dump in time; it is retried every 30 s",
+        _ => "a kernel with CONFIG_INET_DIAG and CONFIG_INET_TCP_DIAG (modprobe tcp_diag)",
+    };
+
     private SocketsSample PollProc(SocketTableBuilder sockets, ref ParseStats stats)
     {
         string reason = _mode == SocketsMode.Proc
             ? "sockets source set to proc (config Capture:Sockets=proc)"
-            : $"sock_diag failed: {_netlinkError}";
+            : $"sock_diag failed: {_netlinkError} (retried every {NetlinkRetry.TotalSeconds:0} s)";
         List<string> missing = [];
         foreach ((string file, Model.Net.IpFamily fam) in new[] { ("tcp", Model.Net.IpFamily.V4), ("tcp6", Model.Net.IpFamily.V6) })
         {
@@ -123,9 +164,7 @@ public sealed class SocketsSource : ISource, IDisposable
             detail += "; " + string.Join("; ", missing);
         }
         _status = new(SourceName, missing.Count == 2 ? SourceHealth.Unavailable : SourceHealth.Degraded, detail,
-            _mode == SocketsMode.Proc
-                ? "set Capture:Sockets to auto"
-                : "a kernel with CONFIG_INET_DIAG and CONFIG_INET_TCP_DIAG (modprobe tcp_diag)");
+            _mode == SocketsMode.Proc ? "set Capture:Sockets to auto" : NetlinkFix(_netlinkErrno));
         return new SocketsSample(_clock(), SocketsOrigin.ProcNet, sockets.Build(), stats.Malformed, false, reason);
     }
 

@@ -37,15 +37,34 @@ public static class PanelTables
     public static string ProcessText(string? process, int? pid) =>
         process is null ? "?" : pid is { } p ? $"{process}/{p}" : process;
 
-    /// <summary>The host counters as one line: "ovfl 12 (+3/s)  ldrop 12  …".</summary>
+    /// <summary>
+    /// The host counters as one line, what matters first: rising ones with their rate, then other non-zero ones,
+    /// then the names of those at zero ("ovfl 12 (+3/s)  ldrop 12  synRetx 4  0: reqQdrop cookies …"), so an
+    /// 80-column screen shows the moving counters rather than the first few in a fixed order.
+    /// </summary>
     public static string CountersLine(HostSnapshot s)
     {
         System.Text.StringBuilder sb = new();
-        foreach (CounterRow c in s.Counters)
+        void Add(CounterRow c)
         {
             if (sb.Length > 0) sb.Append("  ");
             sb.Append(Counters.WatchedCounters.Short(c.Name)).Append(' ').Append(Format.Count(c.Value));
             if (c.PerSec is > 0) sb.Append(" (+").Append(Format.Rate(c.PerSec)).Append("/s)");
+        }
+        foreach (CounterRow c in s.Counters)
+        {
+            if (c.PerSec is > 0) Add(c);
+        }
+        foreach (CounterRow c in s.Counters)
+        {
+            if (c.PerSec is not > 0 && c.Value > 0) Add(c);
+        }
+        bool zeros = false;
+        foreach (CounterRow c in s.Counters)
+        {
+            if (c.Value != 0) continue;
+            sb.Append(zeros ? " " : sb.Length > 0 ? "  0: " : "0: ").Append(Counters.WatchedCounters.Short(c.Name));
+            zeros = true;
         }
         return sb.ToString();
     }

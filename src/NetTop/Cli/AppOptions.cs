@@ -35,16 +35,14 @@ public sealed record AppOptions
         {
             builder.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
         }
-        if (environment is null)
-        {
-            builder.AddEnvironmentVariables("NETTOP_");
-        }
-        else
-        {
-            builder.AddInMemoryCollection(environment
-                .Where(e => e.Key.StartsWith("NETTOP_", StringComparison.Ordinal))
-                .Select(e => new KeyValuePair<string, string?>(e.Key["NETTOP_".Length..].Replace("__", ":", StringComparison.Ordinal), e.Value)));
-        }
+        environment ??= Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value);
+        // NETTOP_REFRESH, NETTOP_CAPTURE__SOCKETS, ... (the EnvironmentVariables provider's naming). Variables that
+        // name no setting are ignored: the environment is shared with other tools; only config files are strict.
+        builder.AddInMemoryCollection(environment
+            .Where(e => e.Key.StartsWith("NETTOP_", StringComparison.Ordinal))
+            .Select(e => new KeyValuePair<string, string?>(e.Key["NETTOP_".Length..].Replace("__", ":", StringComparison.Ordinal), e.Value))
+            .Where(e => s_topKeys.Contains(e.Key.Split(':')[0])));
         builder.AddInMemoryCollection(cli.ConfigOverrides);
         IConfigurationRoot config;
         try

@@ -116,6 +116,20 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
                 throw new UsageException($"option {name} given twice");
             }
         }
+        // Options that belong to one mode are an error elsewhere, not silently ignored.
+        string[] misplaced = mode switch
+        {
+            "tui" => [.. flags.Where(f => f is "--json" or "--text" or "--no-info"), .. options.Keys.Where(k => k is "--duration" or "--output" or "--count" or "--metrics" or "--iterations")],
+            "snapshot" => [.. options.Keys.Where(k => k is "--count" or "--metrics")],
+            "batch" => [.. options.Keys.Where(k => k is "--duration" or "--output" or "--metrics")],
+            "serve" => [.. flags.Where(f => f is "--json" or "--text"), .. options.Keys.Where(k => k is "--duration" or "--output" or "--count")],
+            _ => [],
+        };
+        if (misplaced.Length > 0)
+        {
+            string what = mode == "tui" ? "the live view" : $"'{mode}'";
+            throw new UsageException($"{string.Join(", ", misplaced)} not allowed for {what} (see nettop --help)");
+        }
         return new CommandLine(mode, options, flags);
     }
 }

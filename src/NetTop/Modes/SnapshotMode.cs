@@ -40,17 +40,35 @@ public static class SnapshotMode
         // The owner scan runs on its own thread while we wait for the sampling interval.
         Task owners = hub.ScanOwnersAsync(ct);
         await Task.Delay(duration, ct);
-        await owners.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+        TimeSpan ownerWait = TimeSpan.FromSeconds(10);
+        try
+        {
+            await owners.WaitAsync(ownerWait, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A host with hundreds of thousands of open files: write what is known and say the rest is missing.
+            hub.OwnersIncomplete(ownerWait);
+        }
         HostSnapshot snapshot = await hub.RefreshAsync(ct);
 
         byte[] bytes = json ? SnapshotJson.Serialize(snapshot) : Encoding.UTF8.GetBytes(SnapshotText.Render(snapshot));
         if (output is null)
         {
-            using Stream stdout = Console.OpenStandardOutput();
-            stdout.Write(bytes);
-            if (json)
+            try
             {
-                stdout.WriteByte((byte)'\n');
+                using Stream stdout = Console.OpenStandardOutput();
+                stdout.Write(bytes);
+                if (json)
+                {
+                    stdout.WriteByte((byte)'\n');
+                }
+                stdout.Flush();
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"nettop: cannot write the snapshot to stdout: {e.Message}");
+                return ExitCodes.Failure;
             }
         }
         else

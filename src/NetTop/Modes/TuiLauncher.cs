@@ -16,6 +16,7 @@ internal static class TuiLauncher
             {
                 RefreshInterval = options.RefreshInterval,
                 ThemePath = options.ThemePath,
+                SaveSnapshot = (snapshot, screen) => SnapshotFiles.Save(options.SnapshotDirectory, snapshot, screen),
             }, () => hub.Latest.Sequence == 0 ? null : hub.Latest, ct);
         }
         catch (ThemeException e)

@@ -8,6 +8,10 @@ public static class TuiMode
 {
     public static async Task<int> RunAsync(AppOptions options, CancellationToken ct)
     {
+        if (Console.IsOutputRedirected || Console.IsInputRedirected)
+        {
+            throw new UsageException("the live view needs a terminal; without one use `nettop batch` or `nettop snapshot --json`");
+        }
         await using CaptureHub hub = CaptureHub.Create(options.Capture);
         using CancellationTokenSource stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         Task capture = Task.Run(() => hub.RunAsync(stop.Token), CancellationToken.None);
