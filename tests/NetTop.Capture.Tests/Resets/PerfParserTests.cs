@@ -26,9 +26,9 @@ public sealed class PerfParserTests
     [Fact]
     public void Random_bytes_never_throw_and_are_counted()
     {
-        ResetRecordDecoder decoder = PerfFixtureTests.Decoder();
         Gen.Byte.Array[0, 2048].Sample(bytes =>
         {
+            ResetRecordDecoder decoder = PerfFixtureTests.Decoder(); // one per sample: CsCheck runs them in parallel
             PerfParseStats st = PerfRecordParser.Walk(bytes, s_type, (ref PerfSample s) => decoder.Decode(ref s, 0));
             return st.Samples + st.LostRecords + st.Other + st.Malformed >= (bytes.Length >= 8 ? 1 : 0) && st.Malformed >= 0;
         }, iter: 5000);
@@ -52,9 +52,9 @@ public sealed class PerfParserTests
     [Fact]
     public void Bit_flips_never_throw_and_samples_still_decode_or_are_rejected()
     {
-        ResetRecordDecoder decoder = PerfFixtureTests.Decoder();
         Gen.Select(Gen.Int[0, s_records.Length - 1], Gen.Byte).Array[1, 16].Sample(flips =>
         {
+            ResetRecordDecoder decoder = PerfFixtureTests.Decoder(); // the stack cache is single-threaded
             byte[] b = (byte[])s_records.Clone();
             foreach ((int at, byte v) in flips) b[at] ^= v;
             int decoded = 0;
