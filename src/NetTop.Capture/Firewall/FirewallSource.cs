@@ -37,6 +37,8 @@ public sealed class FirewallSource : ISource, IDisposable
     private readonly CancellationTokenSource _stop = new();
     // Written by the background nft read, read by polls: whole references, volatile.
     private volatile Task? _nftTask;
+    private bool _v6Empty;
+    private TimeSpan? _lastV6;
     private TimeSpan? _lastNft;
     private TimeSpan _lastNftCost;
     private volatile NftState _nft = new([], []);
@@ -81,9 +83,14 @@ public sealed class FirewallSource : ISource, IDisposable
         {
             runs.Add(("ipv4", FirewallBackends.NfTables, _tools.Save4, ["-c"]));
         }
-        if (_tools.Save6 is not null)
+        // While ip6tables-save prints no table at all, it is asked again only at the nft rate: one fork less per
+        // poll on the many hosts without IPv6 rules (a first IPv6 table shows within NftInterval; rules added to an
+        // existing one show at once).
+        bool v6Due = _tools.Save6 is not null && (!_v6Empty || _lastV6 is null || at - _lastV6.Value >= Options.NftInterval);
+        if (v6Due)
         {
-            runs.Add(("ipv6", FirewallBackends.NfTables, _tools.Save6, ["-c"]));
+            runs.Add(("ipv6", FirewallBackends.NfTables, _tools.Save6!, ["-c"]));
+            _lastV6 = at;
         }
         // `nft list tables` fetches nft's whole cache: 317 ms beside 10,000 iptables rules (measured), so native
         // tables are read in the background at the nft rate unless that proves cheap; only the first poll waits.
@@ -133,6 +140,10 @@ public sealed class FirewallSource : ISource, IDisposable
             }
             Tap?.Invoke(label, o.Stdout);
             IptablesSaveResult res = IptablesSaveParser.Parse(o.Stdout, family, FirewallBackends.NfTables, _numbering, rules, chains);
+            if (family == "ipv6" && label == Path.GetFileName(_tools.Save6))
+            {
+                _v6Empty = res.Tables.Count == 0;
+            }
             malformed += res.Malformed;
             if (res.Rules > 0)
             {
