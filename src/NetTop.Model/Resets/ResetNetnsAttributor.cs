@@ -86,9 +86,10 @@ public sealed class ResetNetnsAttributor
 
     /// <summary>
     /// The hub's per-tick call. A tracepoint event usually arrives before the capture hands over the block with
-    /// its packet (blocks retire every 100 ms), so events without positive evidence wait up to
-    /// <see cref="SettleDelay"/> for one before they are tagged "other netns". Feed the tick's packets with
-    /// <see cref="ObservePackets"/> first. Decided events are appended to <paramref name="output"/> in arrival order.
+    /// its packet (blocks retire every 100 ms, the hub drains once a tick), so an event without positive evidence
+    /// waits up to <see cref="SettleDelay"/> for one before it is tagged "other netns"; events with evidence go out
+    /// at once. Feed the tick's packets with <see cref="ObservePackets"/> first. Bounded by <see cref="MaxPending"/>
+    /// (past it the oldest waiting events are decided as they are).
     /// </summary>
     public void AttributeSettled(IEnumerable<ResetEvent> incoming, DateTimeOffset now, List<ResetEvent> output)
     {
@@ -96,20 +97,27 @@ public sealed class ResetNetnsAttributor
         {
             _pending.Enqueue(e);
         }
-        while (_pending.TryPeek(out ResetEvent? e))
+        int n = _pending.Count;
+        for (int i = 0; i < n; i++)
         {
-            bool belongs = Belongs(e);
-            if (!belongs && now - e.Wall < SettleDelay && _pending.Count <= MaxPending)
+            ResetEvent e = _pending.Dequeue();
+            if (Belongs(e))
             {
-                break; // keep arrival order: later events wait behind it (they are younger)
+                output.Add(e);
             }
-            _pending.Dequeue();
-            output.Add(belongs ? e : e with { NetnsTag = ResetEvent.OtherNetns });
+            else if (now - e.Wall >= SettleDelay || _pending.Count + (n - i) > MaxPending)
+            {
+                output.Add(e with { NetnsTag = ResetEvent.OtherNetns });
+            }
+            else
+            {
+                _pending.Enqueue(e); // still young: wait for its packet
+            }
         }
     }
 
-    /// <summary>How long an undecided event waits for a matching packet.</summary>
-    public TimeSpan SettleDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>How long an undecided event waits for a matching packet (several block retirements and ticks).</summary>
+    public TimeSpan SettleDelay { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary><paramref name="e"/> itself when it belongs to the watched namespace, else a copy tagged "other netns".</summary>
     public ResetEvent Attribute(ResetEvent e) => Belongs(e) ? e : e with { NetnsTag = ResetEvent.OtherNetns };

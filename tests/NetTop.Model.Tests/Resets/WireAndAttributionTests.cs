@@ -121,7 +121,7 @@ public sealed class WireAndAttributionTests
         a.AttributeSettled([Traced(at: 0.2) with { Remote = NetEndpoint.FromV4Bytes([8, 8, 8, 8], 1) }], T0.AddMilliseconds(300), output);
         ResetEvent ours = Assert.Single(output);
         Assert.Null(ours.NetnsTag);
-        a.AttributeSettled([], T0.AddSeconds(2), output);
+        a.AttributeSettled([], T0.AddSeconds(3), output);
         Assert.Equal(2, output.Count);
         Assert.Equal(ResetEvent.OtherNetns, output[1].NetnsTag);
         Assert.Equal(0, a.Pending);
