@@ -80,7 +80,7 @@ public sealed class SnapshotJsonTests
     {
         JsonElement root = Parse(Scenario.Build());
         Assert.Equal(JsonValueKind.Object, root.ValueKind);
-        Assert.Equal(["schema", "takenAt", "host", "kernel", "netns", "sources", "counters", "listeners", "halfOpen"], Keys(root));
+        Assert.Equal(["schema", "takenAt", "host", "kernel", "netns", "sources", "counters", "listeners", "halfOpen", "resetTotals", "resets", "resetStacks", "firewall"], Keys(root));
         Assert.Equal("nettop.snapshot/1", root.GetProperty("schema").GetString());
         Assert.Equal(Scenario.TakenAt, root.GetProperty("takenAt").GetDateTimeOffset());
         Assert.Equal("web-1", root.GetProperty("host").GetString());
@@ -192,7 +192,7 @@ public sealed class SnapshotJsonTests
     {
         JsonElement[] hs = [.. Parse(Scenario.Build()).GetProperty("halfOpen").EnumerateArray()];
         Assert.Equal(2, hs.Length);
-        string[] keys = ["state", "local", "remote", "process", "pid", "ageMs", "retransmits", "backoff"];
+        string[] keys = ["state", "local", "remote", "process", "pid", "ageMs", "retransmits", "backoff", "suspects"];
         Assert.All(hs, h => Assert.Equal(keys, Keys(h)));
         Assert.All(hs, h => Assert.Contains(h.GetProperty("state").GetString(), new[] { "SYN_SENT", "SYN_RECV" }));
 

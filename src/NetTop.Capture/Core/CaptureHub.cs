@@ -1,10 +1,15 @@
 using System.Collections.Immutable;
 using NetTop.Capture.Counters;
+using NetTop.Capture.Firewall;
+using NetTop.Capture.Packets;
+using NetTop.Capture.Perf;
 using NetTop.Capture.Namespaces;
 using NetTop.Capture.Owners;
 using NetTop.Capture.Sockets;
 using NetTop.Model;
 using NetTop.Model.Counters;
+using NetTop.Model.Firewall;
+using NetTop.Model.Resets;
 using NetTop.Model.Snapshot;
 using NetTop.Model.Sockets;
 using Nito.AsyncEx;
@@ -26,6 +31,16 @@ public sealed class CaptureHub : IAsyncDisposable
     private readonly SocketsSource _sockets;
     private readonly CountersSource _counters;
     private readonly ProcessOwnerCache? _owners;
+    private readonly FirewallSource? _firewall;
+    private readonly ResetTraceSource? _resets;
+    private readonly PacketCaptureSource? _packets;
+    private readonly WireResetClassifier _wire = new();
+    private readonly List<ResetEvent> _resetEvents = [];
+    private readonly List<ResetEvent> _resetDecided = [];
+    private readonly List<PacketEvent> _packetEvents = [];
+    private EventRing<PacketEvent>? _packetRing;
+    private Task? _packetsStarted;
+    private ResetNetnsAttributor? _attributor;
     private readonly SnapshotBuilder _builder;
     private readonly AsyncLock _refreshLock = new();
     private readonly AsyncManualResetEvent _published = new();
@@ -49,6 +64,14 @@ public sealed class CaptureHub : IAsyncDisposable
         _sockets = new SocketsSource(thread, options.Sockets, options.TcpInfo, clock);
         _counters = new CountersSource(thread, clock);
         _owners = options.ProcessOwners ? new ProcessOwnerCache() : null;
+        _firewall = options.Firewall ? new FirewallSource(thread, clock) : null;
+        if (options.Resets)
+        {
+            // Global tracepoints: one source whatever the namespace; events are attributed per tick.
+            _resets = new ResetTraceSource();
+            _resets.Start();
+        }
+        _packets = options.Packets ? new PacketCaptureSource(thread) : null;
         HostName = Environment.MachineName;
         Kernel = ReadKernel();
         NetnsName = thread.Target?.Display ?? "host";
@@ -69,6 +92,7 @@ public sealed class CaptureHub : IAsyncDisposable
     public string NetnsName { get; }
     public SocketsSource Sockets => _sockets;
     public CountersSource Counters => _counters;
+    public NetnsThread NetnsThread => _netnsThread;
 
     /// <summary>The last published snapshot (an empty one before the first tick).</summary>
     public HostSnapshot Latest => _latest;
@@ -155,9 +179,13 @@ public sealed class CaptureHub : IAsyncDisposable
     {
         using (await _refreshLock.LockAsync(ct).ConfigureAwait(false))
         {
+            // The firewall tools run as child processes while the namespace thread dumps sockets.
+            Task<FirewallSample>? firewall = _firewall?.PollAsync(ct);
             SocketsSample sockets = await _sockets.PollAsync(ct).ConfigureAwait(false);
             CountersSample counters = await _counters.PollAsync(ct).ConfigureAwait(false);
+            FirewallSample? firewallSample = firewall is null ? null : await firewall.ConfigureAwait(false);
             _refreshError = null; // this refresh got its data: the status it publishes must not carry the old error
+            List<ResetEvent> resets = await CollectResetsAsync(sockets, ct).ConfigureAwait(false);
             if (_owners is not null)
             {
                 CollectUnknownOwners(sockets, _unknownOwners);
@@ -175,6 +203,8 @@ public sealed class CaptureHub : IAsyncDisposable
                 Owners = (IProcessOwners?)_owners ?? NoProcessOwners.Instance,
                 Sources = CollectStatuses(),
                 SynLinearTimeouts = counters.SynLinearTimeouts ?? 4,
+                Firewall = firewallSample,
+                Resets = resets,
             });
             snapshot = snapshot with { Sequence = Interlocked.Increment(ref _sequence) };
             _latest = snapshot;
@@ -182,6 +212,53 @@ public sealed class CaptureHub : IAsyncDisposable
             Published?.Invoke(snapshot);
             return snapshot;
         }
+    }
+
+    /// <summary>
+    /// This tick's resets, attributed to the watched namespace: tracepoint events (global) are kept when their
+    /// cookie is in this namespace's sockets, their task is in it, or this namespace's capture saw the RST; with
+    /// --netns the others are left out, without it they are tagged "other netns". Without tracepoints, RSTs
+    /// from the capture are classified from the wire.
+    /// </summary>
+    private async Task<List<ResetEvent>> CollectResetsAsync(SocketsSample sockets, CancellationToken ct)
+    {
+        _resetDecided.Clear();
+        if (_packets is not null && _packetsStarted is null)
+        {
+            _packetsStarted = _packets.StartAsync(ct);
+            _packetRing = _packets.Subscribe(65_536);
+        }
+        if (_packetsStarted is { IsCompleted: false })
+        {
+            await Task.WhenAny(_packetsStarted, Task.Delay(TimeSpan.FromSeconds(2), ct)).ConfigureAwait(false);
+        }
+        _attributor ??= new ResetNetnsAttributor(
+            await _netnsThread.InvokeAsync(() => ResetTraceSource.ReadNetnsInode("/proc/thread-self/ns/net"), ct).ConfigureAwait(false));
+        _attributor.ObserveSockets(sockets.Sockets);
+        _packetEvents.Clear();
+        _packetRing?.Drain(_packetEvents);
+        _packets?.ReadStatistics();
+        _attributor.ObservePackets(_packetEvents);
+        _resetEvents.Clear();
+        if (_resets is { IsRunning: true })
+        {
+            _resets.Drain(_resetEvents);
+        }
+        else
+        {
+            foreach (PacketEvent p in _packetEvents)
+            {
+                _wire.Classify(p, _resetEvents);
+            }
+        }
+        DateTimeOffset now = _time.GetUtcNow();
+        _attributor.AttributeSettled(_resetEvents, now, _resetDecided);
+        _attributor.Prune(now);
+        if (_options.Netns is not null)
+        {
+            _resetDecided.RemoveAll(e => e.NetnsTag is not null);
+        }
+        return _resetDecided;
     }
 
     /// <summary>Listeners and connecting sockets whose owner the cache does not know (the panels show those owners).</summary>
@@ -201,11 +278,23 @@ public sealed class CaptureHub : IAsyncDisposable
 
     private ImmutableArray<SourceStatus> CollectStatuses()
     {
-        ImmutableArray<SourceStatus>.Builder b = ImmutableArray.CreateBuilder<SourceStatus>(4);
+        ImmutableArray<SourceStatus>.Builder b = ImmutableArray.CreateBuilder<SourceStatus>(7);
         b.Add(_sockets.Status);
         b.Add(_counters.Status);
         b.Add(_owners?.Status ?? new SourceStatus(ProcessOwnerCache.SourceName, SourceHealth.Unavailable,
             "process owners disabled", "set Capture:ProcessOwners to true"));
+        if (_firewall is not null)
+        {
+            b.Add(_firewall.Status);
+        }
+        if (_resets is not null)
+        {
+            b.Add(_resets.Status);
+        }
+        if (_packets is not null)
+        {
+            b.Add(_packets.Status);
+        }
         if (_refreshError is { } error)
         {
             b.Add(error);
@@ -230,6 +319,10 @@ public sealed class CaptureHub : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         using (await _refreshLock.LockAsync().ConfigureAwait(false))
         {
+            // Event sources first: their reader threads and fds go before the namespace thread they were made on.
+            _resets?.Dispose();
+            _packets?.Dispose();
+            _firewall?.Dispose();
             _netnsThread.Dispose();
             _sockets.Dispose();
             _owners?.Dispose();

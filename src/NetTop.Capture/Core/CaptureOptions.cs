@@ -15,4 +15,10 @@ public sealed record CaptureOptions
     public TimeSpan Tombstone { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>Map socket inodes to processes by scanning /proc/*/fd (off the refresh path).</summary>
     public bool ProcessOwners { get; init; } = true;
+    /// <summary>Read iptables/ip6tables/nft rule counters every tick.</summary>
+    public bool Firewall { get; init; } = true;
+    /// <summary>Trace TCP resets through the tcp:tcp_send_reset / tcp_receive_reset tracepoints.</summary>
+    public bool Resets { get; init; } = true;
+    /// <summary>Capture SYN/FIN/RST and ICMP errors with AF_PACKET (reset attribution, wire classification).</summary>
+    public bool Packets { get; init; } = true;
 }

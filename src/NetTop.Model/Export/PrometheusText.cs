@@ -12,6 +12,7 @@ namespace NetTop.Model.Export;
 public static class PrometheusText
 {
     public const int MaxListeners = 500;
+    public const int MaxRules = 500;
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
     public static string Render(HostSnapshot s)
@@ -76,6 +77,21 @@ public static class PrometheusText
         Help(sb, "nettop_listeners_not_exported", "gauge", $"Listeners left out to bound label cardinality (more than {MaxListeners}).");
         Line(sb, "nettop_listeners_not_exported", ns, Math.Max(0, shown - MaxListeners));
 
+        Help(sb, "nettop_firewall_rule_packets_total", "counter", $"Packets that hit an iptables/nftables rule (the {MaxRules} hottest rules).");
+        int rules = 0;
+        foreach (Firewall.FirewallRow r in s.Firewall)
+        {
+            if (rules++ >= MaxRules) break;
+            Line(sb, "nettop_firewall_rule_packets_total", RuleLabels(ns, r), r.Packets);
+        }
+        Help(sb, "nettop_firewall_rule_bytes_total", "counter", $"Bytes that hit an iptables/nftables rule (the {MaxRules} hottest rules).");
+        rules = 0;
+        foreach (Firewall.FirewallRow r in s.Firewall)
+        {
+            if (rules++ >= MaxRules) break;
+            Line(sb, "nettop_firewall_rule_bytes_total", RuleLabels(ns, r), r.Bytes);
+        }
+
         int synSent = 0, synRecv = 0;
         long oldestSent = 0, oldestRecv = 0;
         foreach (HalfOpenRow h in s.HalfOpen)
@@ -99,6 +115,9 @@ public static class PrometheusText
         Line(sb, "nettop_half_open_oldest_age_seconds", $"{ns},{Label("state", "syn_recv")}", oldestRecv / 1000.0);
         return sb.ToString();
     }
+
+    private static string RuleLabels(string ns, Firewall.FirewallRow r) =>
+        $"{ns},{Label("family", r.Family)},{Label("table", r.Table)},{Label("chain", r.Chain)},{Label("rule_id", r.Id)},{Label("target", r.Target)}";
 
     private static string ListenerLabels(string ns, ListenerRow l) =>
         $"{ns},{Label("local", l.Local.ToString())},{Label("process", l.Process ?? "")}";

@@ -25,6 +25,14 @@ public sealed record HostSnapshot
     public required ImmutableArray<HalfOpenRow> HalfOpen { get; init; }
     /// <summary>Every socket of the last sockets reading (for drill-down).</summary>
     public required SocketTable Sockets { get; init; }
+    /// <summary>The RST feed, newest first; identical resets within a second are one row with a count.</summary>
+    public ImmutableArray<Resets.ResetRow> Resets { get; init; } = [];
+    /// <summary>Resets grouped by kind, reason and kernel stack, most frequent first.</summary>
+    public ImmutableArray<Resets.ResetStackRow> ResetStacks { get; init; } = [];
+    /// <summary>Resets seen since NetTop started (sent, received).</summary>
+    public ResetTotals ResetTotals { get; init; } = new(0, 0);
+    /// <summary>Firewall rules with live rates, hottest first (empty when the firewall source has nothing).</summary>
+    public ImmutableArray<Firewall.FirewallRow> Firewall { get; init; } = [];
     /// <summary>Null when the max backlog is known; otherwise why it is not (the /proc fallback).</summary>
     public string? BacklogUnknownReason { get; init; }
 
@@ -54,3 +62,6 @@ public sealed record HostSnapshot
         return null;
     }
 }
+
+/// <summary>How many resets the feed has seen since NetTop started.</summary>
+public sealed record ResetTotals(long Sent, long Received);

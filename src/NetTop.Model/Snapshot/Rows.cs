@@ -65,5 +65,9 @@ public sealed record HalfOpenRow
     /// <summary>For SYN_RECV: the listener that owns it.</summary>
     public ulong? ListenerKey { get; init; }
 
+    /// <summary>Firewall rules that match this flow's handshake packets with a dropping target and whose
+    /// counters rose while it waited: the likely reason it is stuck.</summary>
+    public System.Collections.Immutable.ImmutableArray<Firewall.Suspect> Suspects { get; init; } = [];
+
     public string StateName => State == HalfOpenState.SynSent ? "SYN_SENT" : "SYN_RECV";
 }

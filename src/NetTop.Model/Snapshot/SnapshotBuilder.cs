@@ -13,6 +13,10 @@ public sealed record SnapshotInputs
     public required DateTimeOffset Now { get; init; }
     public SocketsSample? Sockets { get; init; }
     public CountersSample? Counters { get; init; }
+    /// <summary>Resets decided (attributed) this tick, oldest first.</summary>
+    public IReadOnlyList<Resets.ResetEvent> Resets { get; init; } = [];
+    /// <summary>The firewall source's reading of this tick; null when it did not run (keeps the last rows).</summary>
+    public Firewall.FirewallSample? Firewall { get; init; }
     public IProcessOwners Owners { get; init; } = NoProcessOwners.Instance;
     public ImmutableArray<SourceStatus> Sources { get; init; } = [];
     /// <summary>net.ipv4.tcp_syn_linear_timeouts of the watched namespace (default 4 since 6.5).</summary>
@@ -35,6 +39,9 @@ public sealed class SnapshotBuilder
     private readonly Dictionary<ushort, List<int>> _listenersByPort = [];
     private readonly List<ulong> _sweep = [];
     private readonly List<int> _live = [];
+    private readonly Firewall.FirewallTracker _firewall = new();
+    private readonly Resets.ResetFeed _resetFeed = new();
+    private System.Collections.Immutable.ImmutableArray<Firewall.FirewallRow> _firewallRows = [];
     private long _sequence;
     private long _generation;
 
@@ -49,6 +56,14 @@ public sealed class SnapshotBuilder
     public HostSnapshot Build(SnapshotInputs inputs)
     {
         _generation++;
+        if (inputs.Firewall is { } fw)
+        {
+            _firewallRows = _firewall.Update(fw);
+        }
+        foreach (Resets.ResetEvent e in inputs.Resets)
+        {
+            _resetFeed.Add(e);
+        }
         SocketTable sockets = inputs.Sockets?.Sockets ?? SocketTable.Empty;
         ImmutableArray<ListenerRow> listeners = BuildListeners(inputs, sockets, out ImmutableArray<HalfOpenRow> halfOpen);
         return new HostSnapshot
@@ -63,6 +78,10 @@ public sealed class SnapshotBuilder
             Listeners = listeners,
             HalfOpen = halfOpen,
             Sockets = sockets,
+            Firewall = _firewallRows,
+            Resets = _resetFeed.Rows(),
+            ResetStacks = _resetFeed.TopStacks(100),
+            ResetTotals = new(_resetFeed.TotalSent, _resetFeed.TotalReceived),
             BacklogUnknownReason = inputs.Sockets is { Origin: SocketsOrigin.ProcNet } s
                 ? $"max backlog unknown: {s.FallbackReason ?? "sock_diag unavailable"}; /proc/net/tcp has no max backlog"
                 : null,
@@ -176,6 +195,23 @@ public sealed class SnapshotBuilder
                     ExpiresMs = s.ExpiresMs,
                     ListenerKey = li >= 0 ? sockets[live[li]].Key : null,
                 });
+            }
+        }
+        if (!_firewallRows.IsDefaultOrEmpty && half.Count > 0)
+        {
+            Firewall.SuspectFinder finder = new(_firewallRows);
+            for (int i = 0; i < half.Count; i++)
+            {
+                HalfOpenRow h = half[i];
+                HalfOpenState st = _halfOpen[h.Key];
+                // The rules' counters when NetTop first saw the flow: what rose since is what it ran into.
+                st.FirewallAtFirstSeen ??= _firewallRows;
+                ImmutableArray<Firewall.Suspect> suspects = finder.Find(
+                    new Firewall.HalfOpenFlow(h.Local, h.Remote, h.State), st.FirewallAtFirstSeen.Value);
+                if (!suspects.IsEmpty)
+                {
+                    half[i] = h with { Suspects = suspects };
+                }
             }
         }
         Sweep(_halfOpen, st => st.Generation != _generation);
@@ -326,5 +362,6 @@ public sealed class SnapshotBuilder
     {
         public long Generation;
         public TimeSpan FirstSeen;
+        public ImmutableArray<Firewall.FirewallRow>? FirewallAtFirstSeen;
     }
 }

@@ -88,11 +88,98 @@ public static class SnapshotJson
             w.WriteNumber("ageMs", h.AgeMs);
             w.WriteNumber("retransmits", h.Retransmits);
             WriteNullable(w, "backoff", h.Backoff);
+            w.WriteStartArray("suspects");
+            foreach (Firewall.Suspect x in h.Suspects)
+            {
+                w.WriteStartObject();
+                w.WriteString("id", x.Id);
+                w.WriteString("rule", x.Rule);
+                w.WriteNumber("packetsDelta", x.PacketsDelta);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+
+        w.WriteStartObject("resetTotals");
+        w.WriteNumber("sent", s.ResetTotals.Sent);
+        w.WriteNumber("received", s.ResetTotals.Received);
+        w.WriteEndObject();
+
+        w.WriteStartArray("resets");
+        foreach (Resets.ResetRow r in s.Resets)
+        {
+            Resets.ResetEvent e = r.Event;
+            w.WriteStartObject();
+            w.WriteString("time", e.Wall.ToString("O", CultureInfo.InvariantCulture));
+            w.WriteString("direction", e.DirectionText);
+            w.WriteString("kind", Kind(e.Kind));
+            w.WriteString("reason", e.Reason);
+            w.WriteString("explanation", e.Explanation);
+            w.WriteString("state", e.State == Sockets.TcpState.Unknown ? "UNKNOWN" : Sockets.TcpStateNames.Name(e.State));
+            w.WriteString("local", e.Local.ToString());
+            w.WriteString("remote", e.Remote.ToString());
+            WriteNullable(w, "pid", e.Pid);
+            WriteNullable(w, "process", e.Comm);
+            w.WriteStartArray("stack");
+            foreach (string frame in e.Stack)
+            {
+                w.WriteStringValue(frame);
+            }
+            w.WriteEndArray();
+            w.WriteNumber("count", r.Count);
+            w.WriteString("source", e.Source);
+            if (e.NetnsTag is not null) w.WriteString("netns", e.NetnsTag);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+
+        w.WriteStartArray("resetStacks");
+        foreach (Resets.ResetStackRow r in s.ResetStacks)
+        {
+            w.WriteStartObject();
+            w.WriteString("direction", r.DirectionText);
+            w.WriteString("kind", r.KindText);
+            w.WriteString("reason", r.Reason);
+            w.WriteStartArray("stack");
+            foreach (string frame in r.Stack)
+            {
+                w.WriteStringValue(frame);
+            }
+            w.WriteEndArray();
+            w.WriteNumber("count", r.Count);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+
+        w.WriteStartArray("firewall");
+        foreach (Firewall.FirewallRow r in s.Firewall)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", r.Id);
+            w.WriteString("family", r.Family);
+            w.WriteString("table", r.Table);
+            w.WriteString("chain", r.Chain);
+            w.WriteNumber("position", r.Position);
+            w.WriteString("rule", r.Rule.Rule);
+            w.WriteString("target", r.Target);
+            w.WriteNumber("packets", r.Packets);
+            w.WriteNumber("bytes", r.Bytes);
+            WriteNullable(w, "packetsPerSec", r.PacketsPerSec);
+            WriteNullable(w, "bytesPerSec", r.BytesPerSec);
             w.WriteEndObject();
         }
         w.WriteEndArray();
         w.WriteEndObject();
     }
+
+    private static string Kind(Resets.ResetKind k) => k switch
+    {
+        Resets.ResetKind.Active => "active",
+        Resets.ResetKind.Passive => "passive",
+        _ => "unknown",
+    };
 
     private static void WriteNullable(Utf8JsonWriter w, string name, string? v)
     {

@@ -27,7 +27,16 @@ public static class SnapshotText
         Table(sb, PanelTables.Listeners, s.Listeners, r => r.IsGone ? " (gone)" : "");
         sb.AppendLine();
         sb.Append("== Half-open (").Append(s.HalfOpen.Length).AppendLine(")");
-        Table(sb, PanelTables.HalfOpen, s.HalfOpen, _ => "");
+        Table(sb, PanelTables.HalfOpen, s.HalfOpen, h => h.Suspects.IsEmpty ? "" : "  suspect: " + h.Suspects[0].Id);
+        sb.AppendLine();
+        sb.Append("== Resets (").Append(s.ResetTotals.Sent).Append(" sent, ").Append(s.ResetTotals.Received).AppendLine(" received)");
+        Table(sb, Resets.ResetTables.Feed, s.Resets, r => r.Event.NetnsTag is { } tag ? $"  [{tag}]" : "");
+        sb.AppendLine();
+        sb.AppendLine("== Reset stacks");
+        Table(sb, Resets.ResetTables.Stacks, s.ResetStacks, _ => "");
+        sb.AppendLine();
+        sb.Append("== Firewall (").Append(s.Firewall.Length).AppendLine(")");
+        Table(sb, Firewall.FirewallColumns.Rules, s.Firewall, _ => "");
         return sb.ToString();
     }
 

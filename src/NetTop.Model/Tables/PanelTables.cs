@@ -31,7 +31,19 @@ public static class PanelTables
         new("RETX", 4, true, r => r.Retransmits.ToString(CultureInfo.InvariantCulture)),
         new("BACKOFF", 7, true, r => r.Backoff is { } b ? b.ToString(CultureInfo.InvariantCulture) : "-"),
         new("NEXT", 6, true, r => Format.Duration(r.ExpiresMs)),
+        new("SUSPECT", 24, false, r => r.Suspects.IsEmpty ? "" : SuspectText(r.Suspects[0])),
     ];
+
+    /// <summary>"filter/INPUT#3 DROP (+4)": where the rule is, what it does, how many of the flow's packets it took.</summary>
+    public static string SuspectText(Firewall.Suspect s) =>
+        $"{s.Table}/{s.Chain}#{RulePosition(s.Id)} {s.Target} (+{s.PacketsDelta})";
+
+    private static string RulePosition(string id)
+    {
+        // ids are backend/family/table/chain/position/hash
+        string[] parts = id.Split('/');
+        return parts.Length >= 2 ? parts[^2] : "?";
+    }
 
     /// <summary>"nginx/1234", or "?" when the owner is unknown.</summary>
     public static string ProcessText(string? process, int? pid) =>
