@@ -46,6 +46,8 @@ public static class Program
                 "serve" => await ServeMode.RunAsync(cli, options, stop.Token),
                 "bench-sockets" => await BenchSocketsMode.RunAsync(cli, options, stop.Token),
                 "record-sockets" => await RecordSocketsMode.RunAsync(cli, options, stop.Token),
+                "bench-firewall" => await BenchFirewallMode.RunAsync(cli, options, stop.Token),
+                _ when cli.Has("--cleanup") => await CleanupMode.RunAsync(options, stop.Token),
                 _ => await TuiMode.RunAsync(options, stop.Token),
             };
         }

@@ -17,6 +17,7 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
           --config FILE           configuration file (default: config.json beside the binary)
           --sockets auto|netlink|proc   how to read sockets (proc = /proc/net/tcp, no max backlog)
           --snapshot-dir DIR      where the TUI's snapshot key writes
+          --cleanup               remove firewall trace rules a crashed NetTop left behind, then exit
         snapshot:
           --json | --text         output format (JSON contract nettop.snapshot/1, or the panels as text)
           --duration SECONDS      sample for this long so rates exist (default 1)
@@ -28,7 +29,7 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
         environment: NETTOP_REFRESH, NETTOP_THEME, NETTOP_CAPTURE__SOCKETS, ... override config.json
         """;
 
-    private static readonly HashSet<string> s_modes = ["tui", "snapshot", "batch", "serve", "bench-sockets", "record-sockets"];
+    private static readonly HashSet<string> s_modes = ["tui", "snapshot", "batch", "serve", "bench-sockets", "bench-firewall", "record-sockets"];
 
     // option → config key it binds to (null: mode option, not configuration)
     private static readonly Dictionary<string, string?> s_valued = new()
@@ -47,7 +48,7 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
         ["--metrics"] = null,
     };
 
-    private static readonly HashSet<string> s_flags = ["--json", "--text", "--help", "--version", "--no-info"];
+    private static readonly HashSet<string> s_flags = ["--json", "--text", "--help", "--version", "--no-info", "--cleanup"];
 
     /// <summary>Config keys set by options, for the configuration's command-line layer.</summary>
     public IEnumerable<KeyValuePair<string, string?>> ConfigOverrides =>

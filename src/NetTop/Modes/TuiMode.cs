@@ -15,6 +15,17 @@ public static class TuiMode
         await using CaptureHub hub = CaptureHub.Create(options.Capture);
         using CancellationTokenSource stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         Task capture = Task.Run(() => hub.RunAsync(stop.Token), CancellationToken.None);
+        // A crash or SIGKILL during a flow trace leaves its rule behind: sweep them, off the start-up path.
+        Task sweep = Task.Run(async () =>
+        {
+            try
+            {
+                await Capture.Firewall.FlowTracer.CleanupAsync(hub.NetnsThread, stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or IOException)
+            {
+            }
+        }, CancellationToken.None);
         int rc;
         try
         {
@@ -24,6 +35,7 @@ public static class TuiMode
         {
             await stop.CancelAsync();
             await capture.ConfigureAwait(false);
+            await sweep.ConfigureAwait(false);
         }
         return rc;
     }
