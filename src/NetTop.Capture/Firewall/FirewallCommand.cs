@@ -79,8 +79,6 @@ public static class FirewallCommand
             return p;
         }, ct);
 
-    // fcntl(2) F_SETPIPE_SZ (linux/fcntl.h: F_LINUX_SPECIFIC_BASE 1024 + 7). TODO(lead): move to Interop/.
-    private const int F_SETPIPE_SZ = 1031;
     private const int PipeSize = 1 << 20; // /proc/sys/fs/pipe-max-size default
 
     /// <summary>
@@ -93,7 +91,7 @@ public static class FirewallCommand
         if (stream is System.IO.Pipes.PipeStream pipe)
         {
             int fd = (int)pipe.SafePipeHandle.DangerousGetHandle();
-            _ = Tmds.Linux.LibC.fcntl(fd, F_SETPIPE_SZ, PipeSize);
+            _ = Tmds.Linux.LibC.fcntl(fd, Tmds.Linux.LibC.F_SETPIPE_SZ, PipeSize); // fcntl(2), linux/fcntl.h
         }
     }
 
