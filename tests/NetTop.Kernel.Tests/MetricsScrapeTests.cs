@@ -59,6 +59,16 @@ public sealed class MetricsScrapeTests
             Assert.Contains($"nettop_source_status{{netns=\"{ns.Name}\",source=\"sockets\",status=\"ok\"}} 1", body, StringComparison.Ordinal);
             Assert.Contains("# TYPE nettop_netstat_listen_overflows_total counter", body, StringComparison.Ordinal);
 
+            // A connect to a closed port: the kernel answers with a passive NO_SOCKET reset, counted by the scrape.
+            await ns.ConnectNonBlockingAsync(new IPEndPoint(IPAddress.Loopback, port + 1));
+            string resets = $"nettop_resets_total{{netns=\"{ns.Name}\",direction=\"sent\",kind=\"passive\",reason=\"NO_SOCKET\"}}";
+            for (int attempt = 0; attempt < 100 && !body.Contains(resets, StringComparison.Ordinal); attempt++)
+            {
+                await Task.Delay(200);
+                body = await http.GetStringAsync(new Uri($"http://127.0.0.1:{metricsPort}/metrics"));
+            }
+            Assert.True(body.Contains(resets, StringComparison.Ordinal), $"no {resets} in:\n{body}");
+
             if (Requirements.FindOnPath("promtool") is { } promtool)
             {
                 ProcessStartInfo check = new(promtool) { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true };

@@ -92,6 +92,12 @@ public static class PrometheusText
             Line(sb, "nettop_firewall_rule_bytes_total", RuleLabels(ns, r), r.Bytes);
         }
 
+        Help(sb, "nettop_resets_total", "counter", "TCP resets of this namespace since NetTop started, by direction (sent, recv), kind (active, passive) and the kernel's reason.");
+        foreach (ResetCount c in s.ResetCounts)
+        {
+            Line(sb, "nettop_resets_total", $"{ns},{Label("direction", c.Direction)},{Label("kind", c.Kind == "?" ? "unknown" : c.Kind)},{Label("reason", c.Reason == "-" ? "unknown" : c.Reason)}", c.Count);
+        }
+
         int synSent = 0, synRecv = 0;
         long oldestSent = 0, oldestRecv = 0;
         foreach (HalfOpenRow h in s.HalfOpen)

@@ -29,6 +29,8 @@ public sealed record HostSnapshot
     public ImmutableArray<Resets.ResetRow> Resets { get; init; } = [];
     /// <summary>Resets grouped by kind, reason and kernel stack, most frequent first.</summary>
     public ImmutableArray<Resets.ResetStackRow> ResetStacks { get; init; } = [];
+    /// <summary>Resets since NetTop started by direction, kind and reason (monotonic: the Prometheus counters).</summary>
+    public ImmutableArray<ResetCount> ResetCounts { get; init; } = [];
     /// <summary>Resets seen since NetTop started (sent, received).</summary>
     public ResetTotals ResetTotals { get; init; } = new(0, 0);
     /// <summary>Firewall rules with live rates, hottest first (empty when the firewall source has nothing).</summary>
@@ -65,3 +67,6 @@ public sealed record HostSnapshot
 
 /// <summary>How many resets the feed has seen since NetTop started.</summary>
 public sealed record ResetTotals(long Sent, long Received);
+
+/// <summary>A tally of resets with the same direction ("sent"/"recv"), kind and reason.</summary>
+public sealed record ResetCount(string Direction, string Kind, string Reason, long Count);

@@ -41,6 +41,8 @@ public sealed class SnapshotBuilder
     private readonly List<int> _live = [];
     private readonly Firewall.FirewallTracker _firewall = new();
     private readonly Resets.ResetFeed _resetFeed = new();
+    // Bounded by the label space: 2 directions × 3 kinds × the kernel's ~25 sk_rst_reason values.
+    private readonly SortedDictionary<(string, string, string), long> _resetCounts = [];
     private System.Collections.Immutable.ImmutableArray<Firewall.FirewallRow> _firewallRows = [];
     private long _sequence;
     private long _generation;
@@ -63,6 +65,11 @@ public sealed class SnapshotBuilder
         foreach (Resets.ResetEvent e in inputs.Resets)
         {
             _resetFeed.Add(e);
+            if (e.NetnsTag is null)
+            {
+                (string, string, string) k = (e.DirectionText, e.KindText, e.Reason);
+                _resetCounts[k] = _resetCounts.GetValueOrDefault(k) + 1;
+            }
         }
         SocketTable sockets = inputs.Sockets?.Sockets ?? SocketTable.Empty;
         ImmutableArray<ListenerRow> listeners = BuildListeners(inputs, sockets, out ImmutableArray<HalfOpenRow> halfOpen);
@@ -82,6 +89,7 @@ public sealed class SnapshotBuilder
             Resets = _resetFeed.Rows(),
             ResetStacks = _resetFeed.TopStacks(100),
             ResetTotals = new(_resetFeed.TotalSent, _resetFeed.TotalReceived),
+            ResetCounts = [.. _resetCounts.Select(kv => new ResetCount(kv.Key.Item1, kv.Key.Item2, kv.Key.Item3, kv.Value))],
             BacklogUnknownReason = inputs.Sockets is { Origin: SocketsOrigin.ProcNet } s
                 ? $"max backlog unknown: {s.FallbackReason ?? "sock_diag unavailable"}; /proc/net/tcp has no max backlog"
                 : null,
