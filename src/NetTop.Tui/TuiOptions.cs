@@ -27,6 +27,16 @@ public sealed record TuiOptions
     /// </summary>
     public Func<HostSnapshot, string, string>? SaveSnapshot { get; init; }
 
+    /// <summary>
+    /// Starts tracing a half-open flow through the firewall (the `t` key); the screen shows the trace until Esc and
+    /// then disposes it (which removes the kernel rules). Throw <see cref="FlowTraceStartException"/> when it
+    /// cannot start (the message and fix go to the status line). Null disables the key.
+    /// </summary>
+    public Func<HalfOpenRow, Task<IFlowTraceView>>? TraceFlow { get; init; }
+
+    /// <summary>How often an open trace view reads its trace.</summary>
+    public TimeSpan TraceRefresh { get; init; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>The clock used to tell a stale screen (no new snapshot for three intervals).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 

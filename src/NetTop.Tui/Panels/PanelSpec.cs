@@ -1,4 +1,8 @@
 using System.Collections.Immutable;
+using System.Globalization;
+using NetTop.Model;
+using NetTop.Model.Firewall;
+using NetTop.Model.Resets;
 using NetTop.Model.Snapshot;
 using NetTop.Model.Tables;
 using NetTop.Tui.Themes;
@@ -14,13 +18,36 @@ internal sealed record PanelSpec<T>
     public required string Title { get; init; }
     public required ImmutableArray<Column<T>> Columns { get; init; }
     public required Func<HostSnapshot, ImmutableArray<T>> Rows { get; init; }
-    /// <summary>The stable key a selection is restored by (socket cookie).</summary>
+    /// <summary>The stable key a selection is restored by (socket cookie, or a hash of the row's identity).</summary>
     public required Func<T, ulong> Key { get; init; }
-    /// <summary>What the panel says when it has no rows (and why, where that is known).</summary>
+    /// <summary>What the panel says when it has no rows.</summary>
     public required string EmptyText { get; init; }
+    /// <summary>The snapshot source that feeds the panel: while it is not ok, the empty text says why and how to fix.</summary>
+    public string? SourceName { get; init; }
     public Func<T, Severity> Severity { get; init; } = static _ => Themes.Severity.Normal;
     /// <summary>A warning shown as the panel's first line while non-null (data the panel cannot trust).</summary>
     public Func<HostSnapshot, string?> Warning { get; init; } = static _ => null;
+    /// <summary>The title for a snapshot (totals); null keeps <see cref="Title"/>.</summary>
+    public Func<HostSnapshot, string>? TitleOf { get; init; }
+    /// <summary>Cells wider than this many columns are cut by the table (free text: rules, stacks); 0 = no limit.</summary>
+    public int MaxCellWidth { get; init; }
+
+    /// <summary>The empty text for a snapshot: the source's reason while it is not ok.</summary>
+    public (string Text, bool IsProblem) Empty(HostSnapshot snapshot)
+    {
+        if (SourceName is { } name && !snapshot.Sources.IsDefault)
+        {
+            foreach (SourceStatus s in snapshot.Sources)
+            {
+                if (s.Name == name && s.Health != SourceHealth.Ok)
+                {
+                    string why = $"{s.Name} {s.HealthText}: {s.DetailWithFix}";
+                    return (s.Health == SourceHealth.Unavailable ? why : $"{EmptyText} ({why})", true);
+                }
+            }
+        }
+        return (EmptyText, false);
+    }
 }
 
 internal static class PanelSpecs
@@ -48,6 +75,44 @@ internal static class PanelSpecs
         Severity = HalfOpenSeverity,
     };
 
+    public static readonly PanelSpec<ResetRow> Resets = new()
+    {
+        Title = "RST feed",
+        Columns = ResetTables.Feed,
+        Rows = static s => s.Resets,
+        Key = StableHash.Of,
+        EmptyText = "no resets yet",
+        SourceName = "resets",
+        Severity = ResetSeverity,
+        TitleOf = static s => string.Create(CultureInfo.InvariantCulture,
+            $"RST feed ({s.ResetTotals.Sent} sent, {s.ResetTotals.Received} received)"),
+        MaxCellWidth = 47,
+    };
+
+    public static readonly PanelSpec<FirewallRow> Firewall = new()
+    {
+        Title = "Firewall",
+        Columns = FirewallColumns.Rules,
+        Rows = static s => s.Firewall,
+        Key = StableHash.Of,
+        EmptyText = "no firewall rules",
+        SourceName = "firewall",
+        Severity = FirewallSeverity,
+        // The rule text is free-form and long; cut it so TARGET and the counters stay on a 100-column screen.
+        MaxCellWidth = 40,
+    };
+
+    /// <summary>The top-stacks table (key `k`).</summary>
+    public static readonly PanelSpec<ResetStackRow> Stacks = new()
+    {
+        Title = "Top reset stacks",
+        Columns = ResetTables.Stacks,
+        Rows = static s => s.ResetStacks,
+        Key = StableHash.Of,
+        EmptyText = "no resets yet",
+        SourceName = "resets",
+    };
+
     public static Severity ListenerSeverity(ListenerRow r)
     {
         if (r.IsGone)
@@ -61,8 +126,24 @@ internal static class PanelSpecs
         return Severity.Normal;
     }
 
-    /// <summary>A SYN_SENT that has retransmitted got no answer for at least the initial 1 s timeout: the peer or
-    /// the path is dropping SYNs. SYN_RECV retransmits are the client's problem and stay normal.</summary>
-    public static Severity HalfOpenSeverity(HalfOpenRow r) =>
-        r.State == HalfOpenState.SynSent && r.Retransmits >= 1 ? Severity.Warning : Severity.Normal;
+    /// <summary>A SYN_SENT that a firewall rule is eating is critical (the cause is known and local). One that has
+    /// retransmitted got no answer for at least the initial 1 s timeout: the peer or the path is dropping SYNs.
+    /// SYN_RECV retransmits are the client's problem and stay normal.</summary>
+    public static Severity HalfOpenSeverity(HalfOpenRow r) => r.State != HalfOpenState.SynSent
+        ? Severity.Normal
+        : !r.Suspects.IsDefaultOrEmpty ? Severity.Critical
+        : r.Retransmits >= 1 ? Severity.Warning
+        : Severity.Normal;
+
+    /// <summary>Resets of other namespaces are context (dim); active resets are this host aborting its own connections.</summary>
+    public static Severity ResetSeverity(ResetRow r) =>
+        r.Event.NetnsTag is not null ? Severity.Dim
+        : r.Event.Kind == ResetKind.Active ? Severity.Warning
+        : Severity.Normal;
+
+    /// <summary>A dropping rule that counts packets now is critical; any other rule counting now is worth a look.</summary>
+    public static Severity FirewallSeverity(FirewallRow r) =>
+        !r.IsHot ? Severity.Normal
+        : r.Rule.IsDropTarget ? Severity.Critical
+        : Severity.Warning;
 }

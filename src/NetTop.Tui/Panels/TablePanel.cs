@@ -13,6 +13,7 @@ internal interface ISnapshotPanel
 {
     FrameView PanelView { get; }
     TableView Table { get; }
+    string Title { get; }
     void Show(HostSnapshot snapshot);
 }
 
@@ -21,16 +22,21 @@ internal interface ISnapshotPanel
 /// snapshot swaps the rows in and puts the selection back on the same key (k9s/htop habit: screens hold keys).
 /// </summary>
 internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
+    where T : class
 {
     private readonly PanelSpec<T> _spec;
     private readonly ColumnTableSource<T> _source;
     private readonly DataLabel _warning;
     private readonly DataLabel _empty;
     private readonly Scheme[] _rowSchemes;
+    private readonly Scheme _emptyNormal;
+    private readonly Scheme _emptyProblem;
 
     public TablePanel(PanelSpec<T> spec, Theme theme)
     {
         _spec = spec;
+        // Titles carry data ("SYN_RECV", totals): no hotkey parsing of underscores.
+        HotKeySpecifier = new System.Text.Rune(0xFFFF);
         Title = spec.Title;
         TabStop = TabBehavior.TabGroup;
         SetScheme(theme.Panel);
@@ -62,6 +68,7 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
             {
                 Alignment = col.AlignRight ? Alignment.End : Alignment.Start,
                 MinWidth = col.Header.Length,
+                MaxWidth = spec.MaxCellWidth > 0 ? Math.Max(spec.MaxCellWidth, col.Header.Length) : int.MaxValue,
             };
         }
 
@@ -80,11 +87,39 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
         _warning = new DataLabel { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Auto(DimAutoStyle.Text), Visible = false };
         _warning.TextFormatter.WordWrap = true;
         _warning.SetScheme(theme.Panel with { Normal = theme.Warning });
-        // Below the header row of the (empty) table.
-        _empty = new DataLabel { X = 1, Y = 1, Width = Dim.Fill(), Height = 1, Text = spec.EmptyText, Visible = true };
+        // Below the header row of the (empty) table; wraps, since a source's reason is longer than a panel.
+        _empty = new DataLabel { X = 1, Y = 1, Width = Dim.Fill(), Height = Dim.Auto(DimAutoStyle.Text), Text = spec.EmptyText, Visible = true };
+        _empty.TextFormatter.WordWrap = true;
+        _emptyNormal = theme.Panel;
+        _emptyProblem = theme.Panel with { Normal = theme.Warning };
+
+        // Enter (or a double click) on a row: the screen opens its detail.
+        Table.Accepted += (_, _) =>
+        {
+            if (SelectedRow is { } row)
+            {
+                RowActivated?.Invoke(row);
+            }
+        };
 
         Add(Table, _warning, _empty);
     }
+
+    /// <summary>Enter on a row.</summary>
+    public event Action<T>? RowActivated;
+
+    /// <summary>The selected row, or null when the table is empty.</summary>
+    public T? SelectedRow
+    {
+        get
+        {
+            TableSelection? sel = Table.Value;
+            return sel is { } s && s.SelectedCell.Y >= 0 && s.SelectedCell.Y < _source.Rows ? _source.RowAt(s.SelectedCell.Y) : default;
+        }
+    }
+
+    internal PanelSpec<T> Spec => _spec;
+    internal string EmptyText => _empty.Text;
 
     public FrameView PanelView => this;
     public TableView Table { get; }
@@ -109,6 +144,23 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
 
         _source.SetRows(_spec.Rows(snapshot));
         _empty.Visible = _source.Rows == 0;
+        if (_spec.TitleOf is { } titleOf)
+        {
+            string title = titleOf(snapshot);
+            if (title != Title)
+            {
+                Title = title;
+            }
+        }
+        if (_empty.Visible)
+        {
+            (string text, bool problem) = _spec.Empty(snapshot);
+            if (text != _empty.Text)
+            {
+                _empty.Text = text;
+                _empty.SetScheme(problem ? _emptyProblem : _emptyNormal);
+            }
+        }
 
         if (key is { } k && _source.IndexOfKey(k) is var row and >= 0)
         {

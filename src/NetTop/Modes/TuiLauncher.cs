@@ -1,5 +1,9 @@
+using System.Collections.Immutable;
 using NetTop.Capture;
+using NetTop.Capture.Firewall;
 using NetTop.Cli;
+using NetTop.Model.Firewall;
+using NetTop.Model.Snapshot;
 using NetTop.Tui;
 using NetTop.Tui.Themes;
 
@@ -17,11 +21,35 @@ internal static class TuiLauncher
                 RefreshInterval = options.RefreshInterval,
                 ThemePath = options.ThemePath,
                 SaveSnapshot = (snapshot, screen) => SnapshotFiles.Save(options.SnapshotDirectory, snapshot, screen),
+                TraceFlow = row => StartTraceAsync(hub, row, ct),
             }, () => hub.Latest.Sequence == 0 ? null : hub.Latest, ct);
         }
         catch (ThemeException e)
         {
             throw new UsageException($"config: Theme: {e.Message}");
         }
+    }
+
+    /// <summary>The `t` key: a firewall trace of the row's flow in the watched namespace.</summary>
+    private static async Task<IFlowTraceView> StartTraceAsync(CaptureHub hub, HalfOpenRow row, CancellationToken ct)
+    {
+        try
+        {
+            FlowTracer tracer = await FlowTracer.StartAsync(hub.NetnsThread, row.Local, row.Remote, ct: ct);
+            return new TraceAdapter(tracer);
+        }
+        catch (FlowTraceException e)
+        {
+            throw new FlowTraceStartException(e.Message, e.Fix);
+        }
+    }
+
+    private sealed class TraceAdapter(FlowTracer tracer) : IFlowTraceView
+    {
+        public string Title => $"{tracer.Local} ⇄ {tracer.Remote} ({tracer.Monitor})";
+        public string Status => $"{tracer.Status.HealthText}: {tracer.Status.DetailWithFix}";
+        public long Version => tracer.Version;
+        public ImmutableArray<TracePacket> Packets => tracer.Packets;
+        public ValueTask DisposeAsync() => tracer.DisposeAsync();
     }
 }

@@ -1,0 +1,105 @@
+using NetTop.Model.Snapshot;
+using NetTop.Tui.Themes;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.Input;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+
+namespace NetTop.Tui.Detail;
+
+/// <summary>A modal that follows the snapshots while it is open (the main screen hands them on).</summary>
+internal interface ILiveView
+{
+    void Refresh(HostSnapshot snapshot);
+}
+
+/// <summary>
+/// The frame of every drill-down: centred over the main screen (which stays as it was), a double border, a
+/// hint line at the bottom. Esc (the application's Quit) and `q` close it.
+/// </summary>
+internal abstract class ModalView : Runnable
+{
+    private readonly DataLabel _footer;
+
+    protected ModalView(string title, Theme theme, string hints)
+    {
+        Theme = theme;
+        HotKeySpecifier = new System.Text.Rune(0xFFFF);
+        Title = title;
+        X = Pos.Center();
+        Y = Pos.Center();
+        Width = Dim.Percent(94);
+        Height = Dim.Percent(92);
+        BorderStyle = LineStyle.Double;
+        SetScheme(theme.Panel);
+        _footer = new DataLabel { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Text = hints };
+        _footer.SetScheme(theme.Status);
+        Add(_footer);
+
+        AddCommand(Command.Quit, () =>
+        {
+            RequestStop();
+            return true;
+        });
+        KeyBindings.ReplaceCommands(Key.Q, Command.Quit);
+        KeyBindings.ReplaceCommands(Key.Esc, Command.Quit);
+    }
+
+    protected Theme Theme { get; }
+
+    /// <summary>The view above the hint line.</summary>
+    protected View Footer => _footer;
+
+    internal string FooterText => _footer.Text;
+}
+
+/// <summary>
+/// Lines of detail about one row. With a <c>refresh</c> function it re-renders from each new snapshot by the
+/// row's key; when the key is gone it keeps the last lines under a "gone" note.
+/// </summary>
+internal sealed class DetailView : ModalView, ILiveView
+{
+    private readonly string _title;
+    private readonly Func<HostSnapshot, IReadOnlyList<string>?>? _refresh;
+    private IReadOnlyList<string> _last;
+
+    public const string GoneNote = "gone: no longer in the latest snapshot (last known state below)";
+
+    public DetailView(string title, Theme theme, IReadOnlyList<string> lines,
+        Func<HostSnapshot, IReadOnlyList<string>?>? refresh = null)
+        : base(title, theme, "Esc close  ↑↓ PgUp PgDn scroll")
+    {
+        _title = title;
+        _refresh = refresh;
+        _last = lines;
+        Pane = new TextPane(theme) { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(Footer) };
+        Pane.SetLines(lines);
+        Add(Pane);
+        Pane.SetFocus();
+    }
+
+    public TextPane Pane { get; }
+
+    public bool IsGone { get; private set; }
+
+    public void Refresh(HostSnapshot snapshot)
+    {
+        if (_refresh is null)
+        {
+            return;
+        }
+        if (_refresh(snapshot) is { } lines)
+        {
+            _last = lines;
+            IsGone = false;
+            Title = _title;
+            Pane.SetLines(lines);
+        }
+        else
+        {
+            IsGone = true;
+            Title = _title + " (gone)";
+            Pane.SetLines([GoneNote, "", .. _last], problemLines: 1);
+        }
+    }
+}
