@@ -255,7 +255,7 @@ public sealed class MainViewTests
     }
 
     [Fact]
-    public void Tab_and_shift_tab_move_focus_between_the_tables()
+    public void Tab_and_shift_tab_move_focus_through_the_four_tables_and_wrap()
     {
         (IApplication app, MainView view) = Open(Fixtures.Scenario());
         using (app)
@@ -266,9 +266,15 @@ public sealed class MainViewTests
             Assert.True(view.HalfOpenTable.HasFocus);
             Assert.False(view.ListenersTable.HasFocus);
             app.InjectKey(Key.Tab);
+            Assert.True(view.ResetsTable.HasFocus);
+            app.InjectKey(Key.Tab);
+            Assert.True(view.FirewallTable.HasFocus);
+            app.InjectKey(Key.Tab);
             Assert.True(view.ListenersTable.HasFocus);
             app.InjectKey(Key.Tab.WithShift);
-            Assert.True(view.HalfOpenTable.HasFocus);
+            Assert.True(view.FirewallTable.HasFocus);
+            app.InjectKey(Key.Tab.WithShift);
+            Assert.True(view.ResetsTable.HasFocus);
         }
     }
 

@@ -167,9 +167,10 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
             Table.SetSelection(0, row, false);
             Table.RowOffset = Math.Max(0, row - Math.Max(0, screenRow));
         }
-        else if (key is not null)
+        else if (key is not null || (selectedRow < 0 && _source.Rows > 0))
         {
-            // The selected row vanished: start again from the worst row (rows are sorted worst first).
+            // The selected row vanished (or rows arrived in an empty table): start again from the worst row
+            // (rows are sorted worst first), so Enter works without moving first.
             Table.SetSelection(0, 0, false);
             Table.RowOffset = 0;
         }
