@@ -43,8 +43,11 @@ public sealed class MainView : Window
         "  Esc  q          close (a trace stops and removes its rules)",
         "  ↑ ↓ PgUp PgDn   scroll; Home End jump",
         "",
-        "Colors: red = losing connections now (full queue, dropping rule counting, SYN eaten by a rule);",
-        "yellow = worth a look (SYN retransmits, active resets, rules counting); dim = gone / other netns.",
+        "Colors",
+        "  red             losing connections now: a full accept queue, rising drops,",
+        "                  a dropping rule that counts, a SYN_SENT eaten by a rule",
+        "  yellow          worth a look: SYN retransmits, active resets, rules that count",
+        "  dim             gone listeners, resets of other network namespaces",
     ];
 
     private enum UiAction
@@ -423,9 +426,14 @@ public sealed class MainView : Window
             SetNote("tracing is not available here");
             return;
         }
-        if (!_halfOpen.PanelView.HasFocus || _halfOpen.SelectedRow is not { } row)
+        if (!_halfOpen.PanelView.HasFocus)
         {
             SetNote("t traces a Half-open row: select one (key 2) first");
+            return;
+        }
+        if (_halfOpen.SelectedRow is not { } row)
+        {
+            SetNote("no half-open connection to trace");
             return;
         }
         if (_traceStarting)

@@ -516,6 +516,15 @@ public sealed class FourPanelTests
             app.InjectKey(Key.T);
             Assert.Equal("tracing is not available here", view.Note);
         }
+
+        (app, view) = Open(Fixtures.Empty(), 120, 30, options);
+        using (app)
+        using (view)
+        {
+            app.InjectKey(Key.D2);
+            app.InjectKey(Key.T);
+            Assert.Equal("no half-open connection to trace", view.Note);
+        }
     }
 
     [Theory]

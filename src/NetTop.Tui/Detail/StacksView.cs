@@ -19,6 +19,8 @@ internal sealed class StacksView : ModalView, ILiveView
             Y = 0,
             Width = Dim.Fill(),
             Height = Dim.Fill(Footer),
+            // The modal's frame already says what this is.
+            BorderStyle = Terminal.Gui.Drawing.LineStyle.None,
         };
         Panel.RowActivated += row =>
         {

@@ -110,12 +110,36 @@ internal sealed class TextPane : View
                 _wrapped.Add((line, isProblem));
                 continue;
             }
-            _wrapped.Add((line[..width], isProblem));
-            for (int at = width; at < line.Length; at += width - Continuation.Length)
+            // Break at the last space that keeps at least half a line, else hard at the width.
+            int first = Break(line, 0, width);
+            _wrapped.Add((line[..first].TrimEnd(), isProblem));
+            int room = width - Continuation.Length;
+            for (int at = SkipSpaces(line, first); at < line.Length;)
             {
-                int take = Math.Min(width - Continuation.Length, line.Length - at);
-                _wrapped.Add((Continuation + line.Substring(at, take), isProblem));
+                int end = Break(line, at, room);
+                _wrapped.Add((Continuation + line[at..end].TrimEnd(), isProblem));
+                at = SkipSpaces(line, end);
             }
         }
+    }
+
+    private static int Break(string line, int start, int width)
+    {
+        int end = start + width;
+        if (end >= line.Length)
+        {
+            return line.Length;
+        }
+        int space = line.LastIndexOf(' ', end, width / 2);
+        return space > start ? space : end;
+    }
+
+    private static int SkipSpaces(string line, int at)
+    {
+        while (at < line.Length && line[at] == ' ')
+        {
+            at++;
+        }
+        return at;
     }
 }
