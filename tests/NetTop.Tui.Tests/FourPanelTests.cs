@@ -479,7 +479,7 @@ public sealed class FourPanelTests
         }
         Assert.Equal(s.HalfOpen.Single(h => h.State == HalfOpenState.SynSent), traced);
         Assert.Contains("Trace 10.0.0.5:41000 ⇄ 192.0.2.1:443 (fake)", first);
-        Assert.Contains("ok: tracing   1 packets", first);
+        Assert.Contains("1 packets   ok: tracing", first);
         Assert.Contains("0.500s  ipv4  SRC=10.0.0.5 DST=192.0.2.1 SPT=41000 DPT=443 SYN", first);
         Assert.Contains("raw:OUTPUT:policy ACCEPT → filter:OUTPUT:rule 0x1a DROP  ⇒ DROP", first);
         Assert.Contains("2 packets", second);

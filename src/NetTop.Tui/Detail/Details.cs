@@ -92,7 +92,7 @@ internal static class Details
             }
         }
         lines.Add("");
-        lines.Add("t traces this flow through the firewall");
+        lines.Add("Esc, then t on this row: trace the flow through the firewall");
         return lines;
     }
 

@@ -36,7 +36,7 @@ internal sealed class TraceView : ModalView
     public void Poll()
     {
         ImmutableArray<TracePacket> packets = _trace.Packets;
-        string status = $"{_trace.Status}   {packets.Length.ToString(CultureInfo.InvariantCulture)} packets";
+        string status = $"{packets.Length.ToString(CultureInfo.InvariantCulture)} packets   {_trace.Status}";
         if (status != _status.Text)
         {
             _status.Text = status;
