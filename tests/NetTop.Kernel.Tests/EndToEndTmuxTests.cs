@@ -51,12 +51,19 @@ public sealed class EndToEndTmuxTests(ITestOutputHelper output)
         try
         {
             string screen = await tmux.WaitForScreenAsync(
-                s => s.Contains("Listen queues", StringComparison.Ordinal) && listenerRow.IsMatch(s) && synSentRow.IsMatch(s),
+                s => s.Contains("Listen queues", StringComparison.Ordinal) && listenerRow.IsMatch(s) && s.Contains("SYN_SENT", StringComparison.Ordinal),
                 ScreenTimeout);
             await RequireAsync(tmux, screen.Contains("Listen queues", StringComparison.Ordinal), "no \"Listen queues\" panel");
             await RequireAsync(tmux, screen.Contains("Half-open", StringComparison.Ordinal), "no \"Half-open\" panel");
             await RequireAsync(tmux, listenerRow.IsMatch(screen), $"no listener row 127.0.0.1:{p} with ACCEPTQ {acceptQ}");
-            await RequireAsync(tmux, synSentRow.IsMatch(screen), $"no SYN_SENT row with remote 127.0.0.1:{q}");
+            // Four panels share 40 rows: the queue's own SYN_SENT clients (more retransmits) sort above the one to Q.
+            // An admin zooms the panel: `2` focuses Half-open, `z` gives it the screen.
+            tmux.SendKey("2");
+            tmux.SendKey("z");
+            screen = await tmux.WaitForScreenAsync(synSentRow.IsMatch, ScreenTimeout);
+            await RequireAsync(tmux, synSentRow.IsMatch(screen), $"no SYN_SENT row with remote 127.0.0.1:{q} in the zoomed Half-open panel");
+            await RequireAsync(tmux, !screen.Contains("Listen queues", StringComparison.Ordinal), "`z` did not zoom the Half-open panel");
+            tmux.SendKey("z");
             await RequireAsync(tmux, screen.Contains($"netns {ns.Name}", StringComparison.Ordinal), $"header does not name netns {ns.Name}");
 
             // Esc must not quit the main screen. Wait long enough for a lone ESC to be taken as the Esc key
