@@ -170,40 +170,27 @@ public sealed record StateMatch(ConnStates States, bool Negated)
     }
 }
 
-/// <summary>TCP header flags as the kernel numbers them (FIN 0x01 … URG 0x20).</summary>
-[Flags]
-public enum TcpFlagBits : byte
-{
-    None = 0,
-    Fin = 0x01,
-    Syn = 0x02,
-    Rst = 0x04,
-    Psh = 0x08,
-    Ack = 0x10,
-    Urg = 0x20,
-}
-
 /// <summary><c>--tcp-flags MASK COMP</c> (<c>--syn</c> is <c>FIN,SYN,RST,ACK SYN</c>): (flags &amp; mask) == comp.</summary>
-public sealed record TcpFlagsMatch(TcpFlagBits Mask, TcpFlagBits Compare, bool Negated)
+public sealed record TcpFlagsMatch(TcpFlags Mask, TcpFlags Compare, bool Negated)
 {
-    public static readonly TcpFlagsMatch Syn = new(TcpFlagBits.Fin | TcpFlagBits.Syn | TcpFlagBits.Rst | TcpFlagBits.Ack, TcpFlagBits.Syn, false);
+    public static readonly TcpFlagsMatch Syn = new(TcpFlags.Fin | TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Ack, TcpFlags.Syn, false);
 
-    public bool Matches(TcpFlagBits flags) => ((flags & Mask) == Compare) != Negated;
+    public bool Matches(TcpFlags flags) => ((flags & Mask) == Compare) != Negated;
 
-    public static TcpFlagBits? ParseList(string text)
+    public static TcpFlags? ParseList(string text)
     {
-        TcpFlagBits f = TcpFlagBits.None;
+        TcpFlags f = TcpFlags.None;
         foreach (string part in text.Split(','))
         {
             switch (part.ToUpperInvariant())
             {
-                case "FIN": f |= TcpFlagBits.Fin; break;
-                case "SYN": f |= TcpFlagBits.Syn; break;
-                case "RST": f |= TcpFlagBits.Rst; break;
-                case "PSH": f |= TcpFlagBits.Psh; break;
-                case "ACK": f |= TcpFlagBits.Ack; break;
-                case "URG": f |= TcpFlagBits.Urg; break;
-                case "ALL": f |= TcpFlagBits.Fin | TcpFlagBits.Syn | TcpFlagBits.Rst | TcpFlagBits.Psh | TcpFlagBits.Ack | TcpFlagBits.Urg; break;
+                case "FIN": f |= TcpFlags.Fin; break;
+                case "SYN": f |= TcpFlags.Syn; break;
+                case "RST": f |= TcpFlags.Rst; break;
+                case "PSH": f |= TcpFlags.Psh; break;
+                case "ACK": f |= TcpFlags.Ack; break;
+                case "URG": f |= TcpFlags.Urg; break;
+                case "ALL": f |= TcpFlags.Fin | TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Psh | TcpFlags.Ack | TcpFlags.Urg; break;
                 case "NONE": break;
                 default: return null;
             }

@@ -1,3 +1,4 @@
+using NetTop.Model.Net;
 using System.Collections.Immutable;
 
 namespace NetTop.Model.Firewall;
@@ -111,7 +112,7 @@ public static class RuleMatchParser
                         m = m with { Comment = v };
                         break;
                     case "--tcp-flags" when module is "tcp" && i + 2 < t.Count:
-                        TcpFlagBits? mask = TcpFlagsMatch.ParseList(v), comp = TcpFlagsMatch.ParseList(t[i + 2]);
+                        TcpFlags? mask = TcpFlagsMatch.ParseList(v), comp = TcpFlagsMatch.ParseList(t[i + 2]);
                         m = mask is { } mk && comp is { } cp
                             ? m with { TcpFlags = new TcpFlagsMatch(mk, cp, negated) }
                             : Add(m, ref unknown, $"--tcp-flags {v} {t[i + 2]}");

@@ -174,13 +174,13 @@ public sealed class SuspectFinder
         string? outIf = lo ? "lo" : flow.OutInterface;
         if (flow.State == HalfOpenState.SynSent)
         {
-            yield return new PacketSpec("SYN", local, remote, TcpFlagBits.Syn, ConnStates.New, Out: true, In: lo, inIf, outIf);
-            yield return new PacketSpec("SYN-ACK", remote, local, TcpFlagBits.Syn | TcpFlagBits.Ack, ConnStates.Established, Out: lo, In: true, inIf, outIf);
+            yield return new PacketSpec("SYN", local, remote, TcpFlags.Syn, ConnStates.New, Out: true, In: lo, inIf, outIf);
+            yield return new PacketSpec("SYN-ACK", remote, local, TcpFlags.Syn | TcpFlags.Ack, ConnStates.Established, Out: lo, In: true, inIf, outIf);
         }
         else
         {
-            yield return new PacketSpec("ACK", remote, local, TcpFlagBits.Ack, ConnStates.Established, Out: lo, In: true, inIf, outIf);
-            yield return new PacketSpec("SYN-ACK", local, remote, TcpFlagBits.Syn | TcpFlagBits.Ack, ConnStates.Established, Out: true, In: lo, inIf, outIf);
+            yield return new PacketSpec("ACK", remote, local, TcpFlags.Ack, ConnStates.Established, Out: lo, In: true, inIf, outIf);
+            yield return new PacketSpec("SYN-ACK", local, remote, TcpFlags.Syn | TcpFlags.Ack, ConnStates.Established, Out: true, In: lo, inIf, outIf);
         }
     }
 
@@ -343,6 +343,6 @@ public sealed class SuspectFinder
         return unknown ? Tri.Unknown : Tri.Yes;
     }
 
-    private readonly record struct PacketSpec(string Name, NetEndpoint Src, NetEndpoint Dst, TcpFlagBits Flags, ConnStates State,
+    private readonly record struct PacketSpec(string Name, NetEndpoint Src, NetEndpoint Dst, TcpFlags Flags, ConnStates State,
         bool Out, bool In, string? InInterface, string? OutInterface);
 }

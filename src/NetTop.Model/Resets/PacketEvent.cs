@@ -9,21 +9,6 @@ public enum PacketDirection : byte
     Out,
 }
 
-/// <summary>TCP header flag bits (RFC 9293 order).</summary>
-[Flags]
-public enum TcpFlags : byte
-{
-    None = 0,
-    Fin = 0x01,
-    Syn = 0x02,
-    Rst = 0x04,
-    Psh = 0x08,
-    Ack = 0x10,
-    Urg = 0x20,
-    Ece = 0x40,
-    Cwr = 0x80,
-}
-
 /// <summary>
 /// One captured packet that passed the capture filter (TCP SYN/FIN/RST, ICMP/ICMPv6 errors), decoded.
 /// Shared by every panel that wants packets. For ICMP errors <see cref="InnerSource"/>/<see cref="InnerDestination"/>

@@ -99,7 +99,7 @@ public sealed class IptablesSaveParserTests
         FirewallRule reject = One(rules, "filter", "INPUT", 8);
         Assert.Equal("REJECT", reject.Target);
         Assert.Equal("--reject-with tcp-reset", reject.TargetArgs);
-        Assert.Equal(new TcpFlagsMatch(TcpFlagBits.Fin | TcpFlagBits.Syn | TcpFlagBits.Rst | TcpFlagBits.Ack, TcpFlagBits.Ack, false), reject.Match.TcpFlags);
+        Assert.Equal(new TcpFlagsMatch(TcpFlags.Fin | TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Ack, TcpFlags.Ack, false), reject.Match.TcpFlags);
         Assert.Equal("7000-7010", Ranges(reject.Match.DestinationPorts!));
 
         // Matches NetTop cannot evaluate make a rule undecidable, and say which.
