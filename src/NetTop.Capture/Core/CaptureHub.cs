@@ -40,6 +40,7 @@ public sealed class CaptureHub : IAsyncDisposable
     private readonly List<PacketEvent> _packetEvents = [];
     private EventRing<PacketEvent>? _packetRing;
     private Task? _packetsStarted;
+    private Task _resetsStarted = Task.CompletedTask;
     private ResetNetnsAttributor? _attributor;
     private readonly SnapshotBuilder _builder;
     private readonly AsyncLock _refreshLock = new();
@@ -69,7 +70,8 @@ public sealed class CaptureHub : IAsyncDisposable
         {
             // Global tracepoints: one source whatever the namespace; events are attributed per tick.
             _resets = new ResetTraceSource();
-            _resets.Start();
+            // tracefs, formats and kallsyms take a few hundred ms: not on the way to the first snapshot.
+            _resetsStarted = Task.Run(_resets.Start);
         }
         _packets = options.Packets ? new PacketCaptureSource(thread) : null;
         HostName = Environment.MachineName;
@@ -225,12 +227,9 @@ public sealed class CaptureHub : IAsyncDisposable
         _resetDecided.Clear();
         if (_packets is not null && _packetsStarted is null)
         {
-            _packetsStarted = _packets.StartAsync(ct);
+            // Started once, not awaited: packets flow into the ring from the tick after the ring is up.
             _packetRing = _packets.Subscribe(65_536);
-        }
-        if (_packetsStarted is { IsCompleted: false })
-        {
-            await Task.WhenAny(_packetsStarted, Task.Delay(TimeSpan.FromSeconds(2), ct)).ConfigureAwait(false);
+            _packetsStarted = _packets.StartAsync(_stop.Token);
         }
         _attributor ??= new ResetNetnsAttributor(
             await _netnsThread.InvokeAsync(() => ResetTraceSource.ReadNetnsInode("/proc/thread-self/ns/net"), ct).ConfigureAwait(false));
@@ -244,13 +243,15 @@ public sealed class CaptureHub : IAsyncDisposable
         {
             _resets.Drain(_resetEvents);
         }
-        else
+        else if (_resets is null || _resetsStarted.IsCompleted)
         {
+            // No tracepoints (not asked for, or they failed: the resets status says why): classify from the wire.
             foreach (PacketEvent p in _packetEvents)
             {
                 _wire.Classify(p, _resetEvents);
             }
         }
+        // else the tracepoints are still starting: neither, so no reset is counted twice.
         DateTimeOffset now = _time.GetUtcNow();
         _attributor.AttributeSettled(_resetEvents, now, _resetDecided);
         _attributor.Prune(now);
@@ -320,6 +321,17 @@ public sealed class CaptureHub : IAsyncDisposable
         using (await _refreshLock.LockAsync().ConfigureAwait(false))
         {
             // Event sources first: their reader threads and fds go before the namespace thread they were made on.
+            await _resetsStarted.ConfigureAwait(false);
+            if (_packetsStarted is not null)
+            {
+                try
+                {
+                    await _packetsStarted.ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+                {
+                }
+            }
             _resets?.Dispose();
             _packets?.Dispose();
             _firewall?.Dispose();

@@ -60,7 +60,7 @@ public sealed record AppOptions
         { "Refresh", "SnapshotDirectory", "Theme", "Capture" };
 
     private static readonly HashSet<string> s_captureKeys = new(StringComparer.OrdinalIgnoreCase)
-        { "Sockets", "TcpInfo", "ProcessOwners", "TombstoneSeconds" };
+        { "Sockets", "TcpInfo", "ProcessOwners", "TombstoneSeconds", "Firewall", "Resets", "Packets" };
 
     private static AppOptions Bind(IConfiguration c, CommandLine cli, string? configFile)
     {
@@ -128,6 +128,9 @@ public sealed record AppOptions
                 Sockets = mode,
                 TcpInfo = Bool(c, "Capture:TcpInfo", true),
                 ProcessOwners = Bool(c, "Capture:ProcessOwners", true),
+                Firewall = Bool(c, "Capture:Firewall", true),
+                Resets = Bool(c, "Capture:Resets", true),
+                Packets = Bool(c, "Capture:Packets", true),
                 Tombstone = TimeSpan.FromSeconds(Number(c, "Capture:TombstoneSeconds", 5, 0, 3600, "seconds")),
             },
         };
