@@ -41,6 +41,7 @@ public sealed class HubIntegrationTests
         using TestNamespace ns = TestNamespace.Create();
         int port = TestNamespace.RandomPort();
         await using CaptureHub hub = CaptureHub.Create(new CaptureOptions { Netns = ns.Name, Firewall = false });
+        await hub.StartedAsync().WaitAsync(Wait);
         HostSnapshot first = await hub.RefreshBoundedAsync();
         if (first.Sources.Single(x => x.Name == "resets").Health != Model.SourceHealth.Ok)
         {
@@ -67,6 +68,7 @@ public sealed class HubIntegrationTests
         string p = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         ns.AddIptablesRule("INPUT", "-p", "tcp", "--dport", p, "-j", "REJECT", "--reject-with", "tcp-reset");
         await using CaptureHub hub = CaptureHub.Create(new CaptureOptions { Netns = ns.Name });
+        await hub.StartedAsync().WaitAsync(Wait);
         await hub.RefreshBoundedAsync();
         const int Clients = 3;
         for (int i = 0; i < Clients; i++)

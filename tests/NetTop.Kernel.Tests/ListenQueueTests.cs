@@ -25,7 +25,7 @@ public sealed class ListenQueueTests
         using TestNamespace ns = TestNamespace.Create();
         int port = TestNamespace.RandomPort();
         await ns.ListenAsync(IPAddress.Loopback, port, Backlog);
-        await using CaptureHub hub = CaptureHub.Create(new CaptureOptions { Netns = ns.Name });
+        await using CaptureHub hub = CaptureHub.Create(new CaptureOptions { Netns = ns.Name, Firewall = false, Resets = false, Packets = false });
 
         HostSnapshot before = await hub.RefreshBoundedAsync();
         ulong overflowsBefore = OverflowCount(before);
@@ -79,7 +79,7 @@ public sealed class ListenQueueTests
         using TestNamespace ns = TestNamespace.Create();
         int port = TestNamespace.RandomPort();
         await ns.ListenAsync(IPAddress.Loopback, port, Backlog);
-        await using CaptureHub hub = CaptureHub.Create(new CaptureOptions { Netns = ns.Name, Sockets = SocketsMode.Proc });
+        await using CaptureHub hub = CaptureHub.Create(new CaptureOptions { Netns = ns.Name, Sockets = SocketsMode.Proc, Firewall = false, Resets = false, Packets = false });
 
         await ConnectClientsAsync(ns, port);
         HostSnapshot s = await hub.RefreshUntilAsync(s => s.Listener(port) is { AcceptQueue: QueueLimit });

@@ -60,10 +60,11 @@ public sealed class MetricsScrapeTests
             Assert.Contains("# TYPE nettop_netstat_listen_overflows_total counter", body, StringComparison.Ordinal);
 
             // A connect to a closed port: the kernel answers with a passive NO_SOCKET reset, counted by the scrape.
-            await ns.ConnectNonBlockingAsync(new IPEndPoint(IPAddress.Loopback, port + 1));
+            // The tracepoints start in the background, so connect again each attempt until one is counted.
             string resets = $"nettop_resets_total{{netns=\"{ns.Name}\",direction=\"sent\",kind=\"passive\",reason=\"NO_SOCKET\"}}";
             for (int attempt = 0; attempt < 100 && !body.Contains(resets, StringComparison.Ordinal); attempt++)
             {
+                await ns.ConnectNonBlockingAsync(new IPEndPoint(IPAddress.Loopback, port + 1));
                 await Task.Delay(200);
                 body = await http.GetStringAsync(new Uri($"http://127.0.0.1:{metricsPort}/metrics"));
             }

@@ -30,7 +30,7 @@ public sealed class NamespaceTests
         using TestNamespace ns = TestNamespace.Create();
         int port = TestNamespace.RandomPort();
         await ns.ListenAsync(IPAddress.IPv6Loopback, port, backlog: 4);
-        await using CaptureHub hub = CaptureHub.Create(new CaptureOptions { Netns = ns.Name });
+        await using CaptureHub hub = CaptureHub.Create(new CaptureOptions { Netns = ns.Name, Firewall = false, Resets = false, Packets = false });
 
         await ns.ConnectNonBlockingAsync(new IPEndPoint(IPAddress.IPv6Loopback, port));
         HostSnapshot s = await hub.RefreshUntilAsync(s => s.Listener(port) is { AcceptQueue: 1 });
@@ -44,7 +44,7 @@ public sealed class NamespaceTests
         Assert.Equal(ns.Name, s.Netns); // the snapshot names the watched namespace, not "host"
 
         // The /proc/net/tcp6 fallback prints addresses as four host-order words: it must decode to the same endpoint.
-        await using CaptureHub proc = CaptureHub.Create(new CaptureOptions { Netns = ns.Name, Sockets = SocketsMode.Proc });
+        await using CaptureHub proc = CaptureHub.Create(new CaptureOptions { Netns = ns.Name, Sockets = SocketsMode.Proc, Firewall = false, Resets = false, Packets = false });
         HostSnapshot p = await proc.RefreshUntilAsync(s => s.Listener(port) is not null);
         ListenerRow fromProc = p.Listener(port) ?? throw new Xunit.Sdk.XunitException($"no listener on {port} in /proc/net/tcp6:\n{p.Dump()}");
         Assert.Equal(IpFamily.V6, fromProc.Family);
@@ -59,8 +59,8 @@ public sealed class NamespaceTests
         using TestNamespace b = TestNamespace.Create();
         int port = TestNamespace.RandomPort();
         await a.ListenAsync(IPAddress.Loopback, port, backlog: 4);
-        await using CaptureHub hubA = CaptureHub.Create(new CaptureOptions { Netns = a.Name });
-        await using CaptureHub hubB = CaptureHub.Create(new CaptureOptions { Netns = b.Name });
+        await using CaptureHub hubA = CaptureHub.Create(new CaptureOptions { Netns = a.Name, Firewall = false, Resets = false, Packets = false });
+        await using CaptureHub hubB = CaptureHub.Create(new CaptureOptions { Netns = b.Name, Firewall = false, Resets = false, Packets = false });
 
         HostSnapshot sa = await hubA.RefreshUntilAsync(s => s.Listener(port) is not null);
         HostSnapshot sb = await hubB.RefreshBoundedAsync();

@@ -74,6 +74,12 @@ public sealed class CaptureHub : IAsyncDisposable
             _resetsStarted = Task.Run(_resets.Start);
         }
         _packets = options.Packets ? new PacketCaptureSource(thread) : null;
+        if (_packets is not null)
+        {
+            // Started now, not awaited: the ring fills from when it is up; StartedAsync waits for it.
+            _packetRing = _packets.Subscribe(65_536);
+            _packetsStarted = _packets.StartAsync(_stop.Token);
+        }
         HostName = Environment.MachineName;
         Kernel = ReadKernel();
         NetnsName = thread.Target?.Display ?? "host";
@@ -171,6 +177,22 @@ public sealed class CaptureHub : IAsyncDisposable
         return _latest;
     }
 
+    /// <summary>
+    /// Waits until the event sources (reset tracepoints, packet capture) are set up or have failed (their status
+    /// says why). They start in the background so the first snapshot is not delayed; events before this are missed.
+    /// </summary>
+    public async Task StartedAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            await Task.WhenAll(_resetsStarted, _packetsStarted ?? Task.CompletedTask).WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // A source that failed to start reports it in its status; nothing to wait for.
+        }
+    }
+
     /// <summary>Waits for the process-owner scan to cover the current sockets (snapshot mode).</summary>
     public Task ScanOwnersAsync(CancellationToken ct = default) => _owners?.ScanAsync(ct) ?? Task.CompletedTask;
 
@@ -225,12 +247,6 @@ public sealed class CaptureHub : IAsyncDisposable
     private async Task<List<ResetEvent>> CollectResetsAsync(SocketsSample sockets, CancellationToken ct)
     {
         _resetDecided.Clear();
-        if (_packets is not null && _packetsStarted is null)
-        {
-            // Started once, not awaited: packets flow into the ring from the tick after the ring is up.
-            _packetRing = _packets.Subscribe(65_536);
-            _packetsStarted = _packets.StartAsync(_stop.Token);
-        }
         _attributor ??= new ResetNetnsAttributor(
             await _netnsThread.InvokeAsync(() => ResetTraceSource.ReadNetnsInode("/proc/thread-self/ns/net"), ct).ConfigureAwait(false));
         _attributor.ObserveSockets(sockets.Sockets);

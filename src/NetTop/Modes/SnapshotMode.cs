@@ -36,6 +36,8 @@ public static class SnapshotMode
         }
 
         await using CaptureHub hub = CaptureHub.Create(options.Capture);
+        // The sampling window must include the event sources: resets during --duration are in the snapshot.
+        await hub.StartedAsync(ct).WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
         await hub.RefreshAsync(ct);
         // The owner scan runs on its own thread while we wait for the sampling interval.
         Task owners = hub.ScanOwnersAsync(ct);
