@@ -77,10 +77,22 @@ internal sealed class StatusLine : View
         {
             x = Put(x, hintsX, _note, normal);
         }
-        foreach (SourceStatus s in _sources)
+        int room = hintsX - 1 - x;
+        int needed = _sources.Sum(s => s.Name.Length + 1 + s.HealthText.Length + 2);
+        if (needed > room && _sources.All(s => s.Health == SourceHealth.Ok) && _sources.Length > 0)
         {
-            x = Put(x, hintsX, x == 0 ? s.Name + " " : "  " + s.Name + " ", normal);
-            x = Put(x, hintsX, s.HealthText, _theme.For(Health(s.Health)) with { Background = normal.Background });
+            // Narrow screen, nothing wrong: one short phrase instead of a list cut mid-name.
+            x = Put(x, hintsX, x == 0 ? "" : "  ", normal);
+            x = Put(x, hintsX, $"all {_sources.Length} sources ok", _theme.For(Severity.Ok) with { Background = normal.Background });
+        }
+        else
+        {
+            // What is wrong first (unavailable, degraded), so a narrow screen cuts healthy sources, not broken ones.
+            foreach (SourceStatus s in _sources.OrderByDescending(s => s.Health))
+            {
+                x = Put(x, hintsX, x == 0 ? s.Name + " " : "  " + s.Name + " ", normal);
+                x = Put(x, hintsX, s.HealthText, _theme.For(Health(s.Health)) with { Background = normal.Background });
+            }
         }
         Move(hintsX, 0);
         SetAttribute(normal);

@@ -243,7 +243,8 @@ public sealed class MainViewTests
         using (view)
         {
             string[] lines = Headless.Lines(app);
-            Assert.StartsWith("sockets ok  owners degraded  resets unavailable", lines[22]);
+            // What is wrong comes first, so a narrow screen cuts healthy sources rather than broken ones.
+            Assert.StartsWith("resets unavailable  owners degraded  sockets ok", lines[22]);
             Assert.StartsWith("owners: cannot read /proc/1/fd (fix: run as root); resets: perf_event_open: EACCES (fix: needs CAP_PERFMON)", lines[23]);
             Attribute At(int y, string text) => app.Driver!.Contents![y, lines[y].IndexOf(text, StringComparison.Ordinal)].Attribute!.Value;
             Assert.Equal(theme.Ok.Foreground, At(22, "ok").Foreground);
