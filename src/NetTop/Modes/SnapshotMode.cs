@@ -37,7 +37,14 @@ public static class SnapshotMode
 
         await using CaptureHub hub = CaptureHub.Create(options.Capture);
         // The sampling window must include the event sources: resets during --duration are in the snapshot.
-        await hub.StartedAsync(ct).WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+        try
+        {
+            await hub.StartedAsync(ct).WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A source still setting up after 10 s: sample without it; its status in the snapshot says so.
+        }
         await hub.RefreshAsync(ct);
         // The owner scan runs on its own thread while we wait for the sampling interval.
         Task owners = hub.ScanOwnersAsync(ct);
