@@ -129,6 +129,20 @@ public sealed class ResetTraceSource : ISource, IDisposable
         _thread.Start();
     }
 
+    private static bool Searchable(string dir)
+    {
+        try
+        {
+            using IEnumerator<string> e = Directory.EnumerateFileSystemEntries(dir).GetEnumerator();
+            e.MoveNext();
+            return true;
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            return false;
+        }
+    }
+
     private SourceStatus? Open()
     {
         string? dir = Tracefs.Locate(out string? note, out string? problem, _options.ProcMounts);
@@ -139,6 +153,13 @@ public sealed class ResetTraceSource : ISource, IDisposable
         }
         string sendPath = Path.Combine(dir, "events", "tcp", ResetTracepointLayout.SendName, "format");
         string receivePath = Path.Combine(dir, "events", "tcp", ResetTracepointLayout.ReceiveName, "format");
+        if (!File.Exists(sendPath) && !Searchable(dir))
+        {
+            // File.Exists is false for a file in a directory we may not search (tracefs is 0700): say that, not "old kernel".
+            return new SourceStatus(SourceName, SourceHealth.Unavailable,
+                $"tracefs at {dir} is not readable as uid {geteuid()}",
+                "run as root (or grant CAP_PERFMON and read access to tracefs); resets are classified from the wire meanwhile");
+        }
         if (!File.Exists(sendPath))
         {
             return new SourceStatus(SourceName, SourceHealth.Unavailable,
