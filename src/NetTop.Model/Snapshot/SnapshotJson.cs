@@ -122,12 +122,7 @@ public static class SnapshotJson
             w.WriteString("remote", e.Remote.ToString());
             WriteNullable(w, "pid", e.Pid);
             WriteNullable(w, "process", e.Comm);
-            w.WriteStartArray("stack");
-            foreach (string frame in e.Stack)
-            {
-                w.WriteStringValue(frame);
-            }
-            w.WriteEndArray();
+            WriteStack(w, e.Stack);
             w.WriteNumber("count", r.Count);
             w.WriteString("source", e.Source);
             if (e.NetnsTag is not null) w.WriteString("netns", e.NetnsTag);
@@ -142,12 +137,7 @@ public static class SnapshotJson
             w.WriteString("direction", r.DirectionText);
             w.WriteString("kind", r.KindText);
             w.WriteString("reason", r.Reason);
-            w.WriteStartArray("stack");
-            foreach (string frame in r.Stack)
-            {
-                w.WriteStringValue(frame);
-            }
-            w.WriteEndArray();
+            WriteStack(w, r.Stack);
             w.WriteNumber("count", r.Count);
             w.WriteEndObject();
         }
@@ -172,6 +162,16 @@ public static class SnapshotJson
         }
         w.WriteEndArray();
         w.WriteEndObject();
+    }
+
+    private static void WriteStack(Utf8JsonWriter w, System.Collections.Immutable.ImmutableArray<string> stack)
+    {
+        w.WriteStartArray("stack");
+        foreach (string frame in stack)
+        {
+            w.WriteStringValue(frame);
+        }
+        w.WriteEndArray();
     }
 
     private static string Kind(Resets.ResetKind k) => k switch
