@@ -60,7 +60,9 @@ public sealed class EndToEndTmuxTests(ITestOutputHelper output)
             // An admin zooms the panel: `2` focuses Half-open, `z` gives it the screen.
             tmux.SendKey("2");
             tmux.SendKey("z");
-            screen = await tmux.WaitForScreenAsync(synSentRow.IsMatch, ScreenTimeout);
+            // Wait for the zoomed screen itself (the row may have been visible before `z` took effect).
+            screen = await tmux.WaitForScreenAsync(
+                s => synSentRow.IsMatch(s) && !s.Contains("Listen queues", StringComparison.Ordinal), ScreenTimeout);
             await RequireAsync(tmux, synSentRow.IsMatch(screen), $"no SYN_SENT row with remote 127.0.0.1:{q} in the zoomed Half-open panel");
             await RequireAsync(tmux, !screen.Contains("Listen queues", StringComparison.Ordinal), "`z` did not zoom the Half-open panel");
             tmux.SendKey("z");
