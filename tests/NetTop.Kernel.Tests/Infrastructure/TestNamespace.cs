@@ -48,7 +48,12 @@ internal sealed class TestNamespace : IDisposable
     }
 
     /// <summary>A port from a random range (each namespace has its own port space; this only avoids habits).</summary>
-    public static int RandomPort() => Random.Shared.Next(20_000, 40_000);
+    /// <remarks>
+    /// Below the ephemeral range (net.ipv4.ip_local_port_range starts at 32768): a connect to a closed port inside
+    /// that range can pick the same port as its source and connect to itself (TCP simultaneous open), which once
+    /// turned one of 20,000 refused connects into a success.
+    /// </remarks>
+    public static int RandomPort() => Random.Shared.Next(20_000, 32_000);
 
     /// <summary>Runs argv inside the namespace (`ip netns exec NAME ...`); throws when it fails.</summary>
     public CommandResult Run(params string[] argv) => Command.Run(["ip", "netns", "exec", Name, .. argv]).EnsureSuccess();
