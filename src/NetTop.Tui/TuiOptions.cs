@@ -1,3 +1,5 @@
+using NetTop.Model.Net;
+using NetTop.Model.Resets;
 using NetTop.Model.Snapshot;
 
 namespace NetTop.Tui;
@@ -33,6 +35,20 @@ public sealed record TuiOptions
     /// cannot start (the message and fix go to the status line). Null disables the key.
     /// </summary>
     public Func<HalfOpenRow, Task<IFlowTraceView>>? TraceFlow { get; init; }
+
+    /// <summary>
+    /// The control packets the capture kept for one flow (local, remote as in the socket table): SYN, SYN-ACK, FIN,
+    /// RST and ICMP errors, oldest first, both directions. Shown as the connection detail's timeline. Null when the
+    /// packet capture is off.
+    /// </summary>
+    public Func<NetEndpoint, NetEndpoint, IReadOnlyList<PacketEvent>>? FlowPackets { get; init; }
+
+    /// <summary>
+    /// The `w` key: writes the flow's captured packets (local, remote) to a pcap file (atomic, mode 0600) and returns
+    /// a line to show (the path and the packet count). Throws IOException/UnauthorizedAccessException on failure,
+    /// which the screen shows. Null disables the key.
+    /// </summary>
+    public Func<NetEndpoint, NetEndpoint, string>? WritePcap { get; init; }
 
     /// <summary>How often an open trace view reads its trace.</summary>
     public TimeSpan TraceRefresh { get; init; } = TimeSpan.FromMilliseconds(250);
