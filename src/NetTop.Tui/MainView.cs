@@ -1,7 +1,9 @@
 using System.Text;
 using NetTop.Model.Firewall;
+using NetTop.Model.Net;
 using NetTop.Model.Resets;
 using NetTop.Model.Snapshot;
+using NetTop.Model.Sockets;
 using NetTop.Model.Tables;
 using NetTop.Tui.Detail;
 using NetTop.Tui.Panels;
@@ -21,33 +23,51 @@ namespace NetTop.Tui;
 /// </summary>
 public sealed class MainView : Window
 {
-    internal const string Hints = "q Quit  p Pause  s Save  z Zoom  ? Help";
+    /// <summary>The key hints of the status line on an 80-column screen.</summary>
+    internal const string Hints = "q Quit  / Filter  p Pause  s Save  ? Help";
+
+    /// <summary>The key hints when the screen has room for them all.</summary>
+    internal const string LongHints =
+        "q Quit  / Filter  < > Sort  r Rev  p Pause  + - Refresh  s Save  w Pcap  t Trace  z Zoom  k Stacks  T Theme  ? Help";
 
     /// <summary>The lines of the help screen (F1, `?`).</summary>
     internal static readonly IReadOnlyList<string> HelpLines =
     [
         "Keys on the main screen",
-        "  1 2 3 4         focus Listen queues / Half-open / RST feed / Firewall",
-        "  Tab  Shift-Tab  next / previous panel",
-        "  z               zoom the focused panel to the whole screen (z again restores)",
-        "  ↑ ↓ PgUp PgDn   move the selection",
-        "  Enter           details of the selected row (follow live; Esc closes)",
-        "  k               top reset stacks (Enter shows a whole stack)",
-        "  t               trace the selected Half-open flow through the firewall",
-        "  p  Space        pause / resume (freeze the screen)",
-        "  s               save a snapshot (text and JSON)",
-        "  F1  ?           this help",
-        "  q  Ctrl-C       quit",
+        "  1 2 3 4          focus Listen queues / Half-open / RST feed / Firewall",
+        "  Tab  Shift-Tab   next / previous panel",
+        "  z                zoom the focused panel to the whole screen (z again restores)",
+        "  ↑ ↓ PgUp PgDn    move the selection",
+        "  Home End         first / last row",
+        "  Enter            details of the selected row (follow live; Esc goes back)",
+        "  /                filter the focused panel: port:8080 state:syn-sent proc:nginx or any text;",
+        "                   terms are AND-ed; Enter keeps it, Esc cancels, an empty filter clears",
+        "  < >              sort by the previous / next column (▼▲ in its header; first stop: worst first)",
+        "  r                reverse the order",
+        "  p  Space         pause / resume (freeze the screen; sources keep running)",
+        "  + -              refresh interval longer / shorter (0.2s to 60s)",
+        "  s                save a snapshot (the screen and every table as text, and JSON)",
+        "  w                write the selected flow's captured packets to a pcap file",
+        "  t                trace the selected Half-open flow through the firewall",
+        "  k                top reset stacks (Enter shows a whole stack)",
+        "  T                next theme (themes/*.json)",
+        "  F1  ?            this help",
+        "  q  Ctrl-C        quit (Esc does not)",
+        "",
+        "Mouse: a click selects a row and focuses its panel, a double click opens it, the wheel scrolls.",
         "",
         "In a detail view",
-        "  Esc  q          close (a trace stops and removes its rules)",
-        "  ↑ ↓ PgUp PgDn   scroll; Home End jump",
+        "  Esc  q           back to the screen below (a trace stops and removes its rules)",
+        "  ↑ ↓ PgUp PgDn    scroll or move; Home End jump",
+        "  Enter            open the selected socket (listener detail)",
+        "  w                write this flow's captured packets to a pcap file",
         "",
-        "Colors",
-        "  red             losing connections now: a full accept queue, rising drops,",
-        "                  a dropping rule that counts, a SYN_SENT eaten by a rule",
-        "  yellow          worth a look: SYN retransmits, active resets, rules that count",
-        "  dim             gone listeners, resets of other network namespaces",
+        "Colors (the same meaning in every theme)",
+        "  red              losing connections now: a full accept queue, rising drops,",
+        "                   a dropping rule that counts (hot), a SYN_SENT eaten by a rule",
+        "  yellow           worth a look: SYN retransmits, active resets, rules that count",
+        "  normal           passive resets (the peer's RST, or ours to a closed port)",
+        "  dim              gone listeners, resets of other network namespaces",
     ];
 
     private enum UiAction
@@ -60,14 +80,29 @@ public sealed class MainView : Window
         Stacks,
         Trace,
         Help,
+        Filter,
+        SortPrevious,
+        SortNext,
+        Reverse,
+        Slower,
+        Faster,
+        Theme,
+        Pcap,
     }
+
+    /// <summary>The refresh intervals `+` and `-` step through.</summary>
+    internal static readonly TimeSpan[] RefreshSteps =
+        [.. new[] { 0.2, 0.5, 1, 2, 3, 5, 10, 15, 30, 60 }.Select(TimeSpan.FromSeconds)];
 
     private const int HeaderLines = 2;
 
     private readonly TuiOptions _options;
-    private readonly Theme _theme;
+    private Theme _theme;
+    private string _themePath;
     private readonly Func<HostSnapshot?> _latest;
-    private readonly DataLabel _header;
+    private readonly HeaderLine _header;
+    private readonly FilterPrompt _prompt;
+    private string? _filterBefore;
     private readonly DataLabel _counters;
     private readonly StatusLine _status;
     private readonly TablePanel<ListenerRow> _listeners;
@@ -76,6 +111,7 @@ public sealed class MainView : Window
     private readonly TablePanel<FirewallRow> _firewall;
     private readonly List<ISnapshotPanel> _panels;
     private readonly List<Runnable> _modals = [];
+    private readonly DetailContext _detailContext;
     private DateTimeOffset _shownAt;
     private string? _note;
     private int? _zoomed;
@@ -90,9 +126,15 @@ public sealed class MainView : Window
         BorderStyle = Terminal.Gui.Drawing.LineStyle.None;
         SetScheme(theme.Base);
 
-        _header = new DataLabel { X = 0, Y = 0, Width = Dim.Fill(), Height = 1 };
-        _header.SetScheme(theme.Header);
+        _themePath = Path.GetFullPath(options.ThemePath);
+        _detailContext = DetailContext.From(options);
+        RefreshInterval = options.RefreshInterval;
+        _header = new HeaderLine(theme);
         _counters = new DataLabel { X = 0, Y = 1, Width = Dim.Fill(), Height = 1 };
+        _prompt = new FilterPrompt(theme) { Y = 1 };
+        _prompt.Changed += text => _prompt.ShowError(FocusedPanel.TrySetFilter(text));
+        _prompt.Committed += CommitFilter;
+        _prompt.Cancelled += CancelFilter;
         _status = new StatusLine(theme);
 
         _listeners = new TablePanel<ListenerRow>(PanelSpecs.Listeners, theme);
@@ -115,7 +157,13 @@ public sealed class MainView : Window
         _resets.RowActivated += ShowReset;
         _firewall.RowActivated += ShowFirewallRule;
 
-        Add(_header, _counters, _listeners, _halfOpen, _resets, _firewall, _status);
+        foreach (ISnapshotPanel p in _panels)
+        {
+            // Focus moves (keys, clicks) change the breadcrumb.
+            p.PanelView.HasFocusChanged += (_, _) => ShowHeader();
+        }
+
+        Add(_header, _counters, _prompt, _listeners, _halfOpen, _resets, _firewall, _status);
 
         // Keys. View bindings run before the application's, so these win over the defaults (Esc = Quit,
         // Tab = next tab stop) and work the same under TuiApp and in headless tests.
@@ -158,8 +206,18 @@ public sealed class MainView : Window
         Bind(Key.T, UiAction.Trace);
         Bind(Key.F1, UiAction.Help);
         Bind(new Key('?'), UiAction.Help);
+        Bind(new Key('/'), UiAction.Filter);
+        Bind(new Key('<'), UiAction.SortPrevious);
+        Bind(new Key('>'), UiAction.SortNext);
+        Bind(Key.R, UiAction.Reverse);
+        Bind(new Key('+'), UiAction.Slower);
+        Bind(new Key('='), UiAction.Slower); // + without Shift on most layouts
+        Bind(new Key('-'), UiAction.Faster);
+        Bind(Key.T.WithShift, UiAction.Theme);
+        Bind(Key.W, UiAction.Pcap);
 
         ShowHeader();
+        _status.WideHints = LongHints;
         _status.Set([], Hints, "waiting for first snapshot  ");
         _listeners.Table.SetFocus();
     }
@@ -168,6 +226,20 @@ public sealed class MainView : Window
     public HostSnapshot? Shown { get; private set; }
 
     public bool Paused { get; private set; }
+
+    /// <summary>The refresh interval now (`+` `-` change it).</summary>
+    public TimeSpan RefreshInterval { get; private set; }
+
+    /// <summary>Raised after `+` or `-` changed <see cref="RefreshInterval"/> (the app moves its timer).</summary>
+    internal event Action<TimeSpan>? RefreshIntervalChanged;
+
+    /// <summary>The theme in use (`T` cycles).</summary>
+    internal Theme Theme => _theme;
+
+    internal HeaderLine Header => _header;
+    internal FilterPrompt Prompt => _prompt;
+    internal TablePanel<ListenerRow> ListenersPanel => _listeners;
+    internal TablePanel<HalfOpenRow> HalfOpenPanel => _halfOpen;
 
     /// <summary>The index of the zoomed panel (0–3), or null when all four share the screen.</summary>
     internal int? Zoomed => _zoomed;
@@ -238,13 +310,27 @@ public sealed class MainView : Window
         string counters = PanelTables.CountersLine(snapshot);
         _counters.Text = counters.Length > 0 ? counters : "counters: none yet";
         _status.Set(snapshot.Sources, Hints, _note is null ? null : _note + "  ");
+        RefreshTop();
+    }
+
+    /// <summary>
+    /// Only the top of the screen stack follows the snapshots (k9s habit): a covered screen stops refreshing and
+    /// catches up when it is uncovered. Header and status line always follow.
+    /// </summary>
+    private void RefreshTop()
+    {
+        if (Shown is not { } snapshot)
+        {
+            return;
+        }
+        if (_modals.Count > 0)
+        {
+            (_modals[^1] as ILiveView)?.Refresh(snapshot);
+            return;
+        }
         foreach (ISnapshotPanel p in _panels)
         {
             p.Show(snapshot);
-        }
-        foreach (Runnable m in _modals.ToArray())
-        {
-            (m as ILiveView)?.Refresh(snapshot);
         }
     }
 
@@ -264,7 +350,12 @@ public sealed class MainView : Window
     /// </summary>
     internal void RunModal(Runnable modal)
     {
+        if (modal is ModalView mv)
+        {
+            mv.WriteFlowRequested += WritePcap;
+        }
         _modals.Add(modal);
+        ShowHeader();
         try
         {
             App?.Run(modal);
@@ -273,6 +364,9 @@ public sealed class MainView : Window
         {
             _modals.Remove(modal);
             modal.Dispose();
+            ShowHeader();
+            // The uncovered screen catches up with the snapshot it did not follow while covered.
+            RefreshTop();
         }
     }
 
@@ -330,8 +424,187 @@ public sealed class MainView : Window
             case UiAction.Help:
                 RunModal(new DetailView("Help", _theme, HelpLines));
                 break;
+            case UiAction.Filter:
+                OpenFilter();
+                break;
+            case UiAction.SortPrevious:
+            case UiAction.SortNext:
+                FocusedPanel.MoveSort(action == UiAction.SortNext ? 1 : -1);
+                SetNote(SortText(FocusedPanel));
+                break;
+            case UiAction.Reverse:
+                FocusedPanel.ReverseSort();
+                SetNote(SortText(FocusedPanel));
+                break;
+            case UiAction.Slower:
+            case UiAction.Faster:
+                StepRefresh(action == UiAction.Slower ? 1 : -1);
+                break;
+            case UiAction.Theme:
+                NextTheme();
+                break;
+            case UiAction.Pcap:
+                WriteSelectedPcap();
+                break;
         }
         return true;
+    }
+
+    /// <summary>The focused panel (the first one when focus is elsewhere, e.g. in the filter prompt).</summary>
+    internal ISnapshotPanel FocusedPanel => _panels[_filterPanel ?? FocusedIndex()];
+
+    private int? _filterPanel;
+
+    private void OpenFilter()
+    {
+        int index = FocusedIndex();
+        _filterPanel = index;
+        _filterBefore = _panels[index].FilterText;
+        _counters.Visible = false;
+        _prompt.Open(_panels[index].Name, _filterBefore ?? "");
+        ShowHeader();
+    }
+
+    private void CommitFilter(string text)
+    {
+        ISnapshotPanel panel = FocusedPanel;
+        if (panel.TrySetFilter(text) is { } error)
+        {
+            _prompt.ShowError(error); // stay open: the user fixes the typo
+            return;
+        }
+        CloseFilter(panel);
+        SetNote(panel.FilterText is { } f ? $"{panel.Name}: filter /{f}" : $"{panel.Name}: filter cleared");
+    }
+
+    private void CancelFilter()
+    {
+        ISnapshotPanel panel = FocusedPanel;
+        panel.TrySetFilter(_filterBefore ?? "");
+        CloseFilter(panel);
+    }
+
+    private void CloseFilter(ISnapshotPanel panel)
+    {
+        _prompt.Close();
+        _counters.Visible = true;
+        _filterPanel = null;
+        panel.Table.SetFocus();
+        ShowHeader();
+    }
+
+    private static string SortText(ISnapshotPanel p) =>
+        (p.SortColumn < 0 ? $"{p.Name}: worst first" : $"{p.Name}: sorted by {p.Table.Table?.ColumnNames[p.SortColumn]}")
+        + (p.SortReversed ? " (reversed)" : "");
+
+    /// <summary>`+` (longer) and `-` (shorter): the next step of <see cref="RefreshSteps"/>, bounded at both ends.</summary>
+    internal void StepRefresh(int direction)
+    {
+        TimeSpan current = RefreshInterval;
+        TimeSpan next = direction > 0
+            ? RefreshSteps.FirstOrDefault(t => t > current, RefreshSteps[^1])
+            : RefreshSteps.LastOrDefault(t => t < current, RefreshSteps[0]);
+        if (next == current)
+        {
+            SetNote($"refresh stays {UiFormat.Interval(current)} (limits {UiFormat.Interval(RefreshSteps[0])} to {UiFormat.Interval(RefreshSteps[^1])})");
+            return;
+        }
+        RefreshInterval = next;
+        _options.RefreshIntervalChanged?.Invoke(next);
+        RefreshIntervalChanged?.Invoke(next);
+        ShowHeader();
+        SetNote("refresh " + UiFormat.Interval(next));
+    }
+
+    /// <summary>The theme files beside the configured one, by name.</summary>
+    internal IReadOnlyList<string> ThemeFiles()
+    {
+        string? dir = Path.GetDirectoryName(_themePath);
+        if (dir is null || !Directory.Exists(dir))
+        {
+            return [_themePath];
+        }
+        List<string> files = [.. Directory.EnumerateFiles(dir, "*.json").Select(Path.GetFullPath)];
+        if (!files.Contains(_themePath))
+        {
+            files.Add(_themePath);
+        }
+        files.Sort(StringComparer.Ordinal);
+        return files;
+    }
+
+    /// <summary>`T`: the next theme file that loads; one that does not is named with its error and skipped.</summary>
+    internal void NextTheme()
+    {
+        IReadOnlyList<string> files = ThemeFiles();
+        int at = Math.Max(0, files.ToList().IndexOf(_themePath));
+        string? skipped = null;
+        for (int i = 1; i <= files.Count; i++)
+        {
+            string path = files[(at + i) % files.Count];
+            if (path == _themePath)
+            {
+                break;
+            }
+            try
+            {
+                Theme theme = ThemeLoader.Load(path);
+                ApplyTheme(theme);
+                _themePath = path;
+                SetNote($"theme {theme.Name}" + (skipped is null ? "" : $" (skipped {skipped})"));
+                return;
+            }
+            catch (ThemeException e)
+            {
+                skipped = e.Message;
+            }
+        }
+        SetNote(skipped is null ? $"theme {_theme.Name} is the only one" : $"no other theme loads: {skipped}");
+    }
+
+    private void ApplyTheme(Theme theme)
+    {
+        _theme = theme;
+        ThemeLoader.Register(theme);
+        SetScheme(theme.Base);
+        _header.SetScheme(theme.Header);
+        _prompt.ApplyTheme(theme);
+        _status.ApplyTheme(theme);
+        foreach (ISnapshotPanel p in _panels)
+        {
+            p.ApplyTheme(theme);
+        }
+        // A theme switch does not invalidate views by itself (cheat sheet §5).
+        SetNeedsDraw();
+    }
+
+    /// <summary>`w` on the main screen: the selected row's flow (Half-open and RST feed rows have one).</summary>
+    private void WriteSelectedPcap()
+    {
+        if (FocusedPanel.SelectedFlow is not { } flow)
+        {
+            SetNote($"w writes a flow's packets: select a Half-open or RST feed row ({FocusedPanel.Name} rows have no flow)");
+            return;
+        }
+        WritePcap(flow.Local, flow.Remote);
+    }
+
+    /// <summary>Writes one flow's captured packets through <see cref="TuiOptions.WritePcap"/>; says where, or why not.</summary>
+    internal void WritePcap(NetEndpoint local, NetEndpoint remote)
+    {
+        if (_options.WritePcap is not { } write)
+        {
+            SetNote("pcap export is not available here (the packet capture is off)");
+            return;
+        }
+        try
+        {
+            SetNote("pcap " + write(local, remote));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            SetNote($"pcap of {local} ⇄ {remote} failed: {e.Message}");
+        }
     }
 
     /// <summary>Where panel <paramref name="index"/> sits: equal shares of the rows between the header lines and
@@ -373,30 +646,56 @@ public sealed class MainView : Window
     {
         _note = note;
         _status.Set(Shown?.Sources ?? [], Hints, _note + "  ");
+        if (_modals.Count > 0)
+        {
+            // The status line under a modal is its only place to speak (pcap path, errors).
+            _status.SetNeedsDraw();
+        }
     }
 
     private void ShowListener(ListenerRow row)
     {
-        ulong key = row.Key;
         if (Shown is not { } s)
         {
             return;
         }
-        RunModal(new DetailView($"Listener {row.Local}", _theme, Details.Listener(s, row), snap => Details.Listener(snap, key)));
+        RunModal(new ListenerView(_theme, s, row, _detailContext,
+            r => ShowConnection(r.State.Name(), new ConnectionKey(r.Key, r.Local, r.Remote), null))
+        {
+            Crumb = $"Listener {row.Local}",
+        });
     }
 
-    private void ShowHalfOpen(HalfOpenRow row)
+    private void ShowHalfOpen(HalfOpenRow row) =>
+        ShowConnection(row.StateName, new ConnectionKey(row.Key, row.Local, row.Remote), null);
+
+    /// <summary>
+    /// The connection detail of one flow, following the snapshots by the socket's key (then by the flow), with
+    /// <paramref name="extra"/> lines on top (a reset's own detail); "closed at …" when the flow has gone.
+    /// </summary>
+    private void ShowConnection(string state, ConnectionKey key, IReadOnlyList<string>? extra)
     {
-        ulong key = row.Key;
-        RunModal(new DetailView($"{row.StateName} {row.Local} → {row.Remote}", _theme, Details.HalfOpen(row),
-            snap => Details.HalfOpen(snap, key)));
+        if (Shown is not { } s)
+        {
+            return;
+        }
+        DetailContext ctx = _detailContext;
+        bool isReset = extra is not null;
+        // A reset's flow is usually closed already: its detail stands on the reset, not on a socket.
+        IReadOnlyList<string> lines = Connection.Lines(s, key, ctx, extra, requireSocket: !isReset)
+            ?? [.. extra ?? [], "", $"socket   none for {key.Local} → {key.Remote}"];
+        string crumb = $"{key.Local} → {key.Remote}";
+        RunModal(new DetailView(isReset ? $"Reset {crumb}" : $"{state} {crumb}", _theme, lines,
+            snap => Connection.Lines(snap, key, ctx, extra, requireSocket: !isReset), goneWord: "closed",
+            hints: "Esc back  ↑↓ PgUp PgDn scroll  w write pcap")
+        {
+            Crumb = isReset ? "Reset " + crumb : crumb,
+            Flow = (key.Local, key.Remote),
+        });
     }
 
-    private void ShowReset(ResetRow row)
-    {
-        ulong key = StableHash.Of(row);
-        RunModal(new DetailView("Reset", _theme, Details.Reset(row), snap => Details.Reset(snap, key)));
-    }
+    private void ShowReset(ResetRow row) =>
+        ShowConnection("", new ConnectionKey(null, row.Event.Local, row.Event.Remote), Details.Reset(row));
 
     private void ShowFirewallRule(FirewallRow row)
     {
@@ -493,30 +792,57 @@ public sealed class MainView : Window
 
     private void ShowHeader()
     {
-        StringBuilder sb = new("NetTop");
-        if (Shown is { } s)
-        {
-            sb.Append("  ").Append(s.Host).Append("  netns ").Append(s.Netns).Append("  kernel ").Append(s.Kernel);
-        }
-        sb.Append("  refresh ").Append(_options.RefreshText).Append("  ");
+        string refresh = RefreshInterval == _options.RefreshInterval ? _options.RefreshText : UiFormat.Interval(RefreshInterval);
+        string mode;
         TimeSpan quiet = _options.Clock.GetUtcNow() - _shownAt;
         if (Paused)
         {
-            sb.Append("PAUSED");
+            mode = "PAUSED";
         }
-        else if (Shown is not null && quiet > 3 * _options.RefreshInterval && quiet > TimeSpan.FromSeconds(2))
+        else if (Shown is not null && quiet > 3 * RefreshInterval && quiet > TimeSpan.FromSeconds(2))
         {
             // The hub publishes every tick; silence means a refresh is stuck (see the status line).
-            sb.Append("STALE (no data for ").Append(Format.Duration((long)quiet.TotalMilliseconds)).Append(')');
+            mode = $"STALE (no data for {Format.Duration((long)quiet.TotalMilliseconds)})";
         }
         else
         {
-            sb.Append("LIVE");
+            mode = "LIVE";
         }
-        if (Shown is { } shown)
+        string time = Shown is { } shown
+            ? "  " + shown.TakenAt.ToLocalTime().ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)
+            : "";
+        string info, shortInfo;
+        if (Shown is { } s)
         {
-            sb.Append("  ").Append(shown.TakenAt.ToLocalTime().ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+            info = $"NetTop  {s.Host}  netns {s.Netns}  kernel {s.Kernel}  refresh {refresh}  {mode}{time}";
+            shortInfo = $"NetTop {s.Host} {s.Netns} {refresh} {mode}{time}";
         }
-        _header.Text = sb.ToString();
+        else
+        {
+            info = $"NetTop  refresh {refresh}  {mode}";
+            shortInfo = info;
+        }
+        _header.Set(info, shortInfo, Breadcrumb());
+    }
+
+    /// <summary>"Half-open /port:80 › SYN_SENT 10.0.0.1:5000 → 10.0.0.2:80": the focused panel, then each open screen.</summary>
+    internal string Breadcrumb()
+    {
+        ISnapshotPanel p = FocusedPanel;
+        StringBuilder sb = new("│ ");
+        sb.Append(p.Name);
+        if (p.FilterText is { } f)
+        {
+            sb.Append(" /").Append(f);
+        }
+        if (_zoomed is not null)
+        {
+            sb.Append(" (zoomed)");
+        }
+        foreach (Runnable m in _modals)
+        {
+            sb.Append(" › ").Append(m is ModalView mv ? mv.Crumb : m.Title);
+        }
+        return sb.ToString();
     }
 }

@@ -14,7 +14,7 @@ namespace NetTop.Tui;
 /// </summary>
 internal sealed class StatusLine : View
 {
-    private readonly Theme _theme;
+    private Theme _theme;
     private ImmutableArray<SourceStatus> _sources = [];
     private string _hints = "";
     private string? _note;
@@ -28,6 +28,19 @@ internal sealed class StatusLine : View
         Width = Dim.Fill();
         Height = 1;
         CanFocus = false;
+    }
+
+    /// <summary>Hints shown instead of the short ones when the line has room for them and 40 columns of sources.</summary>
+    public string? WideHints { get; set; }
+
+    /// <summary>The hints as last drawn.</summary>
+    public string DrawnHints { get; private set; } = "";
+
+    public void ApplyTheme(Theme theme)
+    {
+        _theme = theme;
+        SetScheme(theme.Status);
+        SetNeedsDraw();
     }
 
     /// <summary>The second line, or null when every source is ok.</summary>
@@ -70,7 +83,9 @@ internal sealed class StatusLine : View
         }
 
         // Hints sit at the right; sources fill from the left and are cut before them.
-        int hintsX = Math.Max(0, width - _hints.Length);
+        string hints = WideHints is { } wide && width - wide.Length >= 40 ? wide : _hints;
+        DrawnHints = hints;
+        int hintsX = Math.Max(0, width - hints.Length);
         int x = 0;
         Move(0, 0);
         if (_note is not null)
@@ -96,7 +111,7 @@ internal sealed class StatusLine : View
         }
         Move(hintsX, 0);
         SetAttribute(normal);
-        AddStr(Fit(_hints, width));
+        AddStr(Fit(hints, width));
 
         if (DetailLine is not null && Viewport.Height > 1)
         {

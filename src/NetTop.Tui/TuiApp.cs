@@ -41,11 +41,18 @@ public static class TuiApp
             }
             return !shown;
         });
-        tick = app.AddTimeout(options.RefreshInterval, () =>
+        bool Tick()
         {
             view.Pull();
             return true;
-        });
+        }
+        tick = app.AddTimeout(options.RefreshInterval, Tick);
+        // `+` `-`: the pull timer follows the new interval (the Hub's is moved by the options callback).
+        view.RefreshIntervalChanged += interval =>
+        {
+            app.RemoveTimeout(tick!);
+            tick = app.AddTimeout(interval, Tick);
+        };
         // Cancellation arrives on another thread (the SIGTERM handler); stopping must happen on the UI thread.
         using CancellationTokenRegistration reg = ct.Register(() => app.Invoke(() => app.RequestStop()));
         try

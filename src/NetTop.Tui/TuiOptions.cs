@@ -1,6 +1,7 @@
 using NetTop.Model.Net;
 using NetTop.Model.Resets;
 using NetTop.Model.Snapshot;
+using NetTop.Model.Sockets;
 
 namespace NetTop.Tui;
 
@@ -49,6 +50,21 @@ public sealed record TuiOptions
     /// which the screen shows. Null disables the key.
     /// </summary>
     public Func<NetEndpoint, NetEndpoint, string>? WritePcap { get; init; }
+
+    /// <summary>
+    /// Called on the UI thread after `+` or `-` changed the refresh interval (bounded to 0.2–60 s), so the Hub
+    /// refreshes at the new pace too. Null: only the screen's pull timer changes.
+    /// </summary>
+    public Action<TimeSpan>? RefreshIntervalChanged { get; init; }
+
+    /// <summary>
+    /// socket inode → owning process for every socket (the Hub's owner cache), so a listener's detail can list its
+    /// process's other sockets. Null: only the owners the snapshot carries (listeners, half-open) are known.
+    /// </summary>
+    public IProcessOwners? ProcessOwners { get; init; }
+
+    /// <summary>A process's command line (pid → text, null when unreadable), read when a detail opens.</summary>
+    public Func<int, string?>? CommandLine { get; init; }
 
     /// <summary>How often an open trace view reads its trace.</summary>
     public TimeSpan TraceRefresh { get; init; } = TimeSpan.FromMilliseconds(250);

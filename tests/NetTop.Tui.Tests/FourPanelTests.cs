@@ -256,7 +256,9 @@ public sealed class FourPanelTests
                 {
                     return false;
                 }
-                seen[name] = Draw(app) + "\n---\n" + string.Join('\n', ((DetailView)view.Modals[0]).Pane.Lines);
+                seen[name] = Draw(app) + "\n---\n" + (view.Modals[0] is DetailView d
+                    ? string.Join('\n', d.Pane.Lines)
+                    : string.Join('\n', ((ListenerView)view.Modals[0]).HeadLines));
                 return true;
             },
             Script.Do(() => app.InjectKey(Key.Esc)),
@@ -282,9 +284,8 @@ public sealed class FourPanelTests
         // Listener: its fields, its SYN_RECV client, and its own process's connects (none for nginx here).
         Assert.Contains("Listener 127.0.0.1:8080", seen["listener"]);
         Assert.Contains("accept   3 waiting / backlog 2", seen["listener"]);
-        Assert.Contains("SYN_RECV on this listener: 1", seen["listener"]);
-        Assert.Contains("127.0.0.1:8080 → 127.0.0.1:52000", seen["listener"]);
-        Assert.Contains("SYN_SENT of nginx/1234 (its own connects still waiting): 0", seen["listener"]);
+        string[] listener = seen["listener"].Split(Environment.NewLine);
+        Assert.Matches(@"SYN_RECV\s+SYN_RECV\s+127\.0\.0\.1:8080\s+127\.0\.0\.1:52000\s+nginx/1234", listener[LineIndex(listener, "127.0.0.1:52000")]);
 
         // Half-open: endpoints, state, process, retransmits and every suspect with its rule.
         Assert.Contains("SYN_SENT  10.0.0.5:41000 → 192.0.2.1:443", seen["halfopen"]);
@@ -331,7 +332,7 @@ public sealed class FourPanelTests
         detail.Refresh(s with { Firewall = [.. s.Firewall.Where(r => r != drop)] });
         Assert.True(detail.IsGone);
         Assert.Equal("rule (gone)", detail.Title);
-        Assert.Equal(DetailView.GoneNote, detail.Pane.Lines[0]);
+        Assert.Equal(DetailView.GoneNote(s.TakenAt), detail.Pane.Lines[0]);
         Assert.Contains("packets  99", detail.Pane.ToString()); // the last known state stays
 
         // Through the screen: a new snapshot reaches the open modal.
@@ -358,8 +359,8 @@ public sealed class FourPanelTests
                 },
                 Script.Do(() => app.InjectKey(Key.Esc)));
         }
-        Assert.Contains("Listener 127.0.0.1:8080 (gone)", gone);
-        Assert.Contains(DetailView.GoneNote, gone);
+        Assert.Contains("Listener 127.0.0.1:8080", gone);
+        Assert.Contains(DetailView.GoneNote(current.TakenAt), gone);
     }
 
     [Fact]
@@ -544,14 +545,15 @@ public sealed class FourPanelTests
                 () => view.Modals.Count == 1,
                 () =>
                 {
-                    help = Draw(app);
+                    help = Draw(app) + "\n---\n" + ((DetailView)view.Modals[0]).Pane;
                     return true;
                 },
                 Script.Do(() => app.InjectKey(Key.Esc)),
                 () => view.Modals.Count == 0);
         }
         Assert.Contains("Help", help);
-        foreach (string key in new[] { "1 2 3 4", "Tab  Shift-Tab", "z ", "Enter", "k ", "t ", "p  Space", "s ", "F1  ?", "q  Ctrl-C", "Esc" })
+        foreach (string key in new[] { "1 2 3 4", "Tab  Shift-Tab", "z ", "Enter", "k ", "t ", "p  Space", "s ", "F1  ?", "q  Ctrl-C", "Esc",
+            "/ ", "< >", "r ", "+ -", "w ", "T ", "Home End" })
         {
             Assert.Contains("  " + key, help);
         }

@@ -73,8 +73,8 @@ public sealed class TuiAppTests
         Assert.False(guardHit, "cancellation did not stop the UI; headers seen: " + string.Join(" | ", seen));
         Assert.Equal(0, rc);
         Assert.StartsWith("NetTop  refresh 0.2s  LIVE", seen[0]);
-        Assert.Contains(seen, h => h.StartsWith("NetTop  first-host", StringComparison.Ordinal));
-        Assert.StartsWith("NetTop  second-host", seen[^1]);
+        Assert.Contains(seen, h => h.StartsWith("NetTop first-host host 0.2s LIVE", StringComparison.Ordinal));
+        Assert.StartsWith("NetTop second-host", seen[^1]);
         Assert.True(calls >= 3, $"latest() called {calls} times");
     }
 

@@ -102,6 +102,9 @@ public sealed class CaptureHub : IAsyncDisposable
     public CountersSource Counters => _counters;
     public NetnsThread NetnsThread => _netnsThread;
 
+    /// <summary>socket inode → owner for every socket (the owner cache's last scan), for drill-down screens.</summary>
+    public IProcessOwners Owners => (IProcessOwners?)_owners ?? NoProcessOwners.Instance;
+
     /// <summary>The last published snapshot (an empty one before the first tick).</summary>
     public HostSnapshot Latest => _latest;
 

@@ -43,9 +43,28 @@ internal abstract class ModalView : Runnable
         });
         KeyBindings.ReplaceCommands(Key.Q, Command.Quit);
         KeyBindings.ReplaceCommands(Key.Esc, Command.Quit);
+        AddCommand(Command.Save, () =>
+        {
+            if (Flow is { } f)
+            {
+                WriteFlowRequested?.Invoke(f.Local, f.Remote);
+            }
+            return true;
+        });
+        KeyBindings.ReplaceCommands(Key.W, Command.Save);
+        Crumb = title;
     }
 
     protected Theme Theme { get; }
+
+    /// <summary>This screen's part of the header's breadcrumb (short: the title without decoration).</summary>
+    public string Crumb { get; init; }
+
+    /// <summary>The flow this screen is about (local, remote), for `w`; null when it has none.</summary>
+    public (NetTop.Model.Net.NetEndpoint Local, NetTop.Model.Net.NetEndpoint Remote)? Flow { get; init; }
+
+    /// <summary>`w` on a screen with a <see cref="Flow"/>: the main screen writes the pcap and says where.</summary>
+    public event Action<NetTop.Model.Net.NetEndpoint, NetTop.Model.Net.NetEndpoint>? WriteFlowRequested;
 
     /// <summary>The view above the hint line.</summary>
     protected View Footer => _footer;
@@ -61,14 +80,20 @@ internal sealed class DetailView : ModalView, ILiveView
 {
     private readonly string _title;
     private readonly Func<HostSnapshot, IReadOnlyList<string>?>? _refresh;
+    private readonly string _goneWord;
     private IReadOnlyList<string> _last;
+    private DateTimeOffset? _goneAt;
 
-    public const string GoneNote = "gone: no longer in the latest snapshot (last known state below)";
+    /// <summary>The first line of a detail whose key left the snapshot at <paramref name="at"/> (the snapshot's time).</summary>
+    public static string GoneNote(DateTimeOffset at, string word = "gone") =>
+        $"{word} at {at.ToLocalTime().ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)}: no longer in the latest snapshot (last known state below)";
 
+    /// <param name="goneWord">What a vanished key is called: "closed" for a connection, "gone" for the rest.</param>
     public DetailView(string title, Theme theme, IReadOnlyList<string> lines,
-        Func<HostSnapshot, IReadOnlyList<string>?>? refresh = null)
-        : base(title, theme, "Esc close  ↑↓ PgUp PgDn scroll")
+        Func<HostSnapshot, IReadOnlyList<string>?>? refresh = null, string goneWord = "gone", string? hints = null)
+        : base(title, theme, hints ?? "Esc back  ↑↓ PgUp PgDn scroll")
     {
+        _goneWord = goneWord;
         _title = title;
         _refresh = refresh;
         _last = lines;
@@ -92,14 +117,16 @@ internal sealed class DetailView : ModalView, ILiveView
         {
             _last = lines;
             IsGone = false;
+            _goneAt = null;
             Title = _title;
             Pane.SetLines(lines);
         }
         else
         {
             IsGone = true;
-            Title = _title + " (gone)";
-            Pane.SetLines([GoneNote, "", .. _last], problemLines: 1);
+            _goneAt ??= snapshot.TakenAt;
+            Title = $"{_title} ({_goneWord})";
+            Pane.SetLines([GoneNote(_goneAt.Value, _goneWord), "", .. _last], problemLines: 1);
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using NetTop.Model;
 using NetTop.Model.Firewall;
+using NetTop.Model.Net;
 using NetTop.Model.Resets;
 using NetTop.Model.Snapshot;
 using NetTop.Model.Tables;
@@ -31,6 +32,12 @@ internal sealed record PanelSpec<T>
     public Func<HostSnapshot, string>? TitleOf { get; init; }
     /// <summary>Cells wider than this many columns are cut by the table (free text: rules, stacks); 0 = no limit.</summary>
     public int MaxCellWidth { get; init; }
+    /// <summary>The `/` filter's field terms (port:, state:, proc:, …); plain text always matches any cell.</summary>
+    public ImmutableArray<FilterField<T>> Fields { get; init; } = [];
+    /// <summary>The flow (local, remote) of a row, for `w` and the connection detail; null for rows without one.</summary>
+    public Func<T, (NetEndpoint Local, NetEndpoint Remote)?>? Flow { get; init; }
+    /// <summary>What each column sorts by (parallel to <see cref="Columns"/>); a missing or null entry sorts by the cell text.</summary>
+    public ImmutableArray<Func<T, SortKey>> SortKeys { get; init; } = [];
 
     /// <summary>The empty text for a snapshot: the source's reason while it is not ok.</summary>
     public (string Text, bool IsProblem) Empty(HostSnapshot snapshot)
@@ -59,7 +66,28 @@ internal static class PanelSpecs
         Rows = static s => s.Listeners,
         Key = static r => r.Key,
         EmptyText = "no listeners",
+        SourceName = "sockets",
         Severity = ListenerSeverity,
+        Fields =
+        [
+            new("port", static (r, v) => FilterFields.Port(r.Local, v)),
+            // A listener is LISTEN; "full" and "gone" pick out the ones that matter.
+            new("state", static (r, v) => FilterFields.State(r.IsGone ? "gone" : r.IsFull ? "full listen" : "listen", v)
+                || (r.IsFull && FilterFields.State("full", v))),
+            new("proc", static (r, v) => FilterFields.Contains(PanelTables.ProcessText(r.Process, r.Pid), v)),
+            new("local", static (r, v) => FilterFields.Address(r.Local, v)),
+        ],
+        SortKeys =
+        [
+            static r => SortKey.Of(r.Local),
+            static r => SortKey.Of(PanelTables.ProcessText(r.Process, r.Pid)),
+            static r => SortKey.Of(r.AcceptQueue),
+            static r => SortKey.Of(r.Fill ?? -1),
+            static r => SortKey.Of(r.PeakAcceptQueue),
+            static r => SortKey.Of(r.SynRecv),
+            static r => SortKey.Of(r.Drops is { } d ? d : -1),
+            static r => SortKey.Of(r.DropsPerSec ?? -1),
+        ],
         // /proc/net/tcp reports 0 where sock_diag reports the max backlog: without this line a "0/?" panel
         // reads like `ss` on a kernel without sock_diag, where Send-Q 0 looks like a listener with no backlog.
         Warning = static s => s.BacklogUnknownReason is { } r ? "! " + r : null,
@@ -72,7 +100,28 @@ internal static class PanelSpecs
         Rows = static s => s.HalfOpen,
         Key = static r => r.Key,
         EmptyText = "no half-open connections",
+        SourceName = "sockets",
         Severity = HalfOpenSeverity,
+        Flow = static r => (r.Local, r.Remote),
+        Fields =
+        [
+            new("port", static (r, v) => FilterFields.Port(r.Local, v) || FilterFields.Port(r.Remote, v)),
+            new("state", static (r, v) => FilterFields.State(r.StateName, v)),
+            new("proc", static (r, v) => FilterFields.Contains(PanelTables.ProcessText(r.Process, r.Pid), v)),
+            new("local", static (r, v) => FilterFields.Address(r.Local, v)),
+            new("remote", static (r, v) => FilterFields.Address(r.Remote, v)),
+        ],
+        SortKeys =
+        [
+            static r => SortKey.Of(r.StateName),
+            static r => SortKey.Of(r.Local),
+            static r => SortKey.Of(r.Remote),
+            static r => SortKey.Of(PanelTables.ProcessText(r.Process, r.Pid)),
+            static r => SortKey.Of(r.AgeMs),
+            static r => SortKey.Of(r.Retransmits),
+            static r => SortKey.Of(r.Backoff ?? -1),
+            static r => SortKey.Of(r.ExpiresMs),
+        ],
     };
 
     public static readonly PanelSpec<ResetRow> Resets = new()
@@ -84,6 +133,29 @@ internal static class PanelSpecs
         EmptyText = "no resets yet",
         SourceName = "resets",
         Severity = ResetSeverity,
+        Flow = static r => (r.Event.Local, r.Event.Remote),
+        Fields =
+        [
+            new("port", static (r, v) => FilterFields.Port(r.Event.Local, v) || FilterFields.Port(r.Event.Remote, v)),
+            new("state", static (r, v) => FilterFields.State(r.Event.StateText, v)),
+            new("proc", static (r, v) => FilterFields.Contains(ResetTables.Process(r.Event), v)),
+            new("local", static (r, v) => FilterFields.Address(r.Event.Local, v)),
+            new("remote", static (r, v) => FilterFields.Address(r.Event.Remote, v)),
+            new("kind", static (r, v) => FilterFields.State(r.Event.KindText, v)),
+            new("dir", static (r, v) => FilterFields.State(r.Event.DirectionText, v)),
+            new("reason", static (r, v) => FilterFields.Contains(r.Event.Reason, v)),
+        ],
+        SortKeys =
+        [
+            static r => SortKey.Of(r.Wall.UtcTicks),
+            null!,
+            null!,
+            null!,
+            null!,
+            static r => SortKey.Of(r.Event.Local),
+            null!,
+            static r => SortKey.Of(r.Count),
+        ],
         TitleOf = static s => string.Create(CultureInfo.InvariantCulture,
             $"RST feed ({s.ResetTotals.Sent} sent, {s.ResetTotals.Received} received)"),
         MaxCellWidth = 47,
@@ -98,6 +170,25 @@ internal static class PanelSpecs
         EmptyText = "no firewall rules",
         SourceName = "firewall",
         Severity = FirewallSeverity,
+        Fields =
+        [
+            new("port", static (r, v) => FilterFields.PortInText(r.Rule.Rule, v)),
+            new("table", static (r, v) => FilterFields.Contains(r.Table, v)),
+            new("chain", static (r, v) => FilterFields.Contains(r.Chain, v)),
+            new("target", static (r, v) => FilterFields.Contains(r.Target, v)),
+            new("rule", static (r, v) => FilterFields.Contains(r.Rule.Rule, v) || FilterFields.Contains(r.Rule.Comment, v)),
+        ],
+        SortKeys =
+        [
+            null!,
+            null!,
+            static r => SortKey.Of(r.Position),
+            null!,
+            null!,
+            static r => SortKey.Of(r.Packets),
+            static r => SortKey.Of(r.Bytes),
+            static r => SortKey.Of(r.PacketsPerSec ?? -1),
+        ],
         // The rule text is free-form and long; cut it so TARGET and the counters stay on a 100-column screen.
         MaxCellWidth = 40,
     };

@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
+using NetTop.Model.Net;
 using NetTop.Model.Snapshot;
 using NetTop.Model.Tables;
 using NetTop.Tui.Themes;
+using Terminal.Gui.Input;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
@@ -14,6 +16,21 @@ internal interface ISnapshotPanel
     FrameView PanelView { get; }
     TableView Table { get; }
     string Title { get; }
+    /// <summary>The panel's name without totals or filter, for the breadcrumb and prompts.</summary>
+    string Name { get; }
+    /// <summary>The `/` filter as typed, or null.</summary>
+    string? FilterText { get; }
+    /// <summary>Sets the filter from the prompt's text; returns null, or why the text is not a filter (the old one stays).</summary>
+    string? TrySetFilter(string text);
+    /// <summary>`&lt;` `&gt;`: moves the sort column by <paramref name="step"/> through "model order" and each column.</summary>
+    void MoveSort(int step);
+    /// <summary>`r`: reverses the order.</summary>
+    void ReverseSort();
+    int SortColumn { get; }
+    bool SortReversed { get; }
+    /// <summary>The flow (local, remote) of the selected row, or null when the row has none.</summary>
+    (NetEndpoint Local, NetEndpoint Remote)? SelectedFlow { get; }
+    void ApplyTheme(Theme theme);
     void Show(HostSnapshot snapshot);
 }
 
@@ -29,8 +46,11 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
     private readonly DataLabel _warning;
     private readonly DataLabel _empty;
     private readonly Scheme[] _rowSchemes;
-    private readonly Scheme _emptyNormal;
-    private readonly Scheme _emptyProblem;
+    private Scheme _emptyNormal;
+    private Scheme _emptyProblem;
+    private bool _emptyIsProblem;
+    private string _baseTitle;
+    private HostSnapshot? _lastSnapshot;
 
     public TablePanel(PanelSpec<T> spec, Theme theme)
     {
@@ -38,10 +58,11 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
         // Titles carry data ("SYN_RECV", totals): no hotkey parsing of underscores.
         HotKeySpecifier = new System.Text.Rune(0xFFFF);
         Title = spec.Title;
+        _baseTitle = spec.Title;
         TabStop = TabBehavior.TabGroup;
         SetScheme(theme.Panel);
 
-        _source = new ColumnTableSource<T>(spec.Columns, spec.Key);
+        _source = new ColumnTableSource<T>(spec.Columns, spec.Key, spec.SortKeys);
         Table = new PanelTableView(_source)
         {
             X = 0,
@@ -67,19 +88,16 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
             Table.Style.ColumnStyles[c] = new ColumnStyle
             {
                 Alignment = col.AlignRight ? Alignment.End : Alignment.Start,
-                MinWidth = col.Header.Length,
+                // +1: room for the sort indicator, so choosing a sort column does not shift the others.
+                MinWidth = col.Header.Length + 1,
                 MaxWidth = spec.MaxCellWidth > 0 ? Math.Max(spec.MaxCellWidth, col.Header.Length) : int.MaxValue,
             };
         }
 
         // One scheme per severity, built once: the row color getter runs for every visible row of every draw.
         // The selected row keeps the table's Focus/Active colors so the cursor stays visible on any row.
-        Severity[] all = Enum.GetValues<Severity>();
-        _rowSchemes = new Scheme[all.Length];
-        foreach (Severity s in all)
-        {
-            _rowSchemes[(int)s] = theme.Table with { Normal = theme.For(s) };
-        }
+        _rowSchemes = new Scheme[Enum.GetValues<Severity>().Length];
+        FillRowSchemes(theme);
         Table.Style.RowColorGetter = a =>
             a.RowIndex >= 0 && a.RowIndex < _source.Rows ? _rowSchemes[(int)_spec.Severity(_source.RowAt(a.RowIndex))] : null;
 
@@ -92,6 +110,7 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
         _empty.TextFormatter.WordWrap = true;
         _emptyNormal = theme.Panel;
         _emptyProblem = theme.Panel with { Normal = theme.Warning };
+        _empty.SetScheme(_emptyNormal);
 
         // Enter (or a double click) on a row: the screen opens its detail.
         Table.Accepted += (_, _) =>
@@ -99,6 +118,22 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
             if (SelectedRow is { } row)
             {
                 RowActivated?.Invoke(row);
+            }
+        };
+
+        // A click on a row of an unfocused panel selects it and focuses the panel (TableView does both on a
+        // press). The wheel moves the selection three rows, as in htop, so the rows under the pointer scroll
+        // and Enter opens what is highlighted.
+        Table.MouseEvent += (_, m) =>
+        {
+            if (m.IsWheel && _source.Rows > 0)
+            {
+                int step = m.Flags.HasFlag(MouseFlags.WheeledDown) ? 3 : m.Flags.HasFlag(MouseFlags.WheeledUp) ? -3 : 0;
+                int current = Table.Value is { } v && v.SelectedCell.Y >= 0 ? v.SelectedCell.Y : 0;
+                Table.SetSelection(0, Math.Clamp(current + step, 0, _source.Rows - 1), false);
+                Table.EnsureCursorIsVisible();
+                Table.SetNeedsDraw();
+                m.Handled = step != 0;
             }
         };
 
@@ -121,13 +156,136 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
     internal PanelSpec<T> Spec => _spec;
     internal string EmptyText => _empty.Text;
 
+    public string Name => _spec.Title;
+
+    public string? FilterText => _source.Filter?.Text;
+
+    public int SortColumn => _source.SortColumn;
+
+    public bool SortReversed => _source.Reversed;
+
+    public (NetEndpoint Local, NetEndpoint Remote)? SelectedFlow =>
+        SelectedRow is { } r && _spec.Flow is { } flow ? flow(r) : null;
+
     public FrameView PanelView => this;
     public TableView Table { get; }
     internal ColumnTableSource<T> Source => _source;
     internal string? WarningText => _warning.Visible ? _warning.Text : null;
 
+    public string? TrySetFilter(string text)
+    {
+        RowFilter<T>? filter = RowFilter<T>.Parse(text, _spec.Columns, _spec.Fields, out string? error);
+        if (error is not null)
+        {
+            return error;
+        }
+        Reorder(() => _source.SetFilter(filter));
+        return null;
+    }
+
+    public void MoveSort(int step)
+    {
+        // -1 (the model's order, worst first) is one of the stops.
+        int n = _spec.Columns.Length + 1;
+        int next = (_source.SortColumn + 1 + step % n + n) % n - 1;
+        Reorder(() => _source.SetSort(next, reversed: false));
+    }
+
+    public void ReverseSort() => Reorder(() => _source.SetSort(_source.SortColumn, !_source.Reversed));
+
+    public void ApplyTheme(Theme theme)
+    {
+        SetScheme(theme.Panel);
+        Table.SetScheme(theme.Table);
+        FillRowSchemes(theme);
+        _warning.SetScheme(theme.Panel with { Normal = theme.Warning });
+        _emptyNormal = theme.Panel;
+        _emptyProblem = theme.Panel with { Normal = theme.Warning };
+        _empty.SetScheme(_emptyIsProblem ? _emptyProblem : _emptyNormal);
+        SetNeedsDraw();
+        Table.SetNeedsDraw();
+    }
+
+    private void FillRowSchemes(Theme theme)
+    {
+        foreach (Severity s in Enum.GetValues<Severity>())
+        {
+            _rowSchemes[(int)s] = theme.Table with { Normal = theme.For(s) };
+        }
+    }
+
+    /// <summary>Runs a change of the row order and keeps the selected row selected (by key) where it still is.</summary>
+    private void Reorder(Action change)
+    {
+        TableSelection? sel = Table.Value;
+        int selectedRow = sel is { } s0 && s0.SelectedCell.Y >= 0 && s0.SelectedCell.Y < _source.Rows ? s0.SelectedCell.Y : -1;
+        ulong? key = selectedRow >= 0 ? _source.KeyAt(selectedRow) : null;
+        change();
+        Restore(key, -1, selectedRow);
+        UpdateTitle();
+        UpdateEmpty(null);
+    }
+
+    private void Restore(ulong? key, int screenRow, int selectedRow)
+    {
+        if (key is { } k && _source.IndexOfKey(k) is var row and >= 0)
+        {
+            Table.SetSelection(0, row, false);
+            Table.RowOffset = screenRow >= 0 ? Math.Max(0, row - screenRow) : Math.Max(0, Math.Min(Table.RowOffset, row));
+            if (screenRow < 0)
+            {
+                Table.EnsureCursorIsVisible();
+            }
+        }
+        else if (key is not null || (selectedRow < 0 && _source.Rows > 0))
+        {
+            // The selected row vanished (or rows arrived in an empty table): start again from the first row
+            // (the worst one in the model's order), so Enter works without moving first.
+            Table.SetSelection(0, 0, false);
+            Table.RowOffset = 0;
+        }
+        Table.Update();
+    }
+
+    private void UpdateTitle()
+    {
+        string title = _baseTitle;
+        if (_source.Filter is { } f)
+        {
+            title += $" /{f.Text} ({_source.Rows.ToString(System.Globalization.CultureInfo.InvariantCulture)} of {_source.TotalRows.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+        }
+        if (_source.SortColumn < 0 && _source.Reversed)
+        {
+            title += " [reversed]";
+        }
+        if (title != Title)
+        {
+            Title = title;
+        }
+    }
+
+    private void UpdateEmpty(HostSnapshot? snapshot)
+    {
+        snapshot ??= _lastSnapshot;
+        _empty.Visible = _source.Rows == 0;
+        if (!_empty.Visible || snapshot is null)
+        {
+            return;
+        }
+        (string text, bool problem) = _source.TotalRows > 0
+            ? ($"no rows match /{_source.Filter?.Text} ({_source.TotalRows.ToString(System.Globalization.CultureInfo.InvariantCulture)} hidden; / then Enter on an empty line clears)", false)
+            : _spec.Empty(snapshot);
+        if (text != _empty.Text || problem != _emptyIsProblem)
+        {
+            _empty.Text = text;
+            _emptyIsProblem = problem;
+            _empty.SetScheme(problem ? _emptyProblem : _emptyNormal);
+        }
+    }
+
     public void Show(HostSnapshot snapshot)
     {
+        _lastSnapshot = snapshot;
         string? warning = _spec.Warning(snapshot);
         if (warning != _warning.Text || _warning.Visible != warning is not null)
         {
@@ -143,37 +301,12 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
         int screenRow = selectedRow - Table.RowOffset;
 
         _source.SetRows(_spec.Rows(snapshot));
-        _empty.Visible = _source.Rows == 0;
         if (_spec.TitleOf is { } titleOf)
         {
-            string title = titleOf(snapshot);
-            if (title != Title)
-            {
-                Title = title;
-            }
+            _baseTitle = titleOf(snapshot);
         }
-        if (_empty.Visible)
-        {
-            (string text, bool problem) = _spec.Empty(snapshot);
-            if (text != _empty.Text)
-            {
-                _empty.Text = text;
-                _empty.SetScheme(problem ? _emptyProblem : _emptyNormal);
-            }
-        }
-
-        if (key is { } k && _source.IndexOfKey(k) is var row and >= 0)
-        {
-            Table.SetSelection(0, row, false);
-            Table.RowOffset = Math.Max(0, row - Math.Max(0, screenRow));
-        }
-        else if (key is not null || (selectedRow < 0 && _source.Rows > 0))
-        {
-            // The selected row vanished (or rows arrived in an empty table): start again from the worst row
-            // (rows are sorted worst first), so Enter works without moving first.
-            Table.SetSelection(0, 0, false);
-            Table.RowOffset = 0;
-        }
-        Table.Update();
+        UpdateTitle();
+        UpdateEmpty(snapshot);
+        Restore(key, Math.Max(0, screenRow), selectedRow);
     }
 }

@@ -22,11 +22,30 @@ internal static class TuiLauncher
                 ThemePath = options.ThemePath,
                 SaveSnapshot = (snapshot, screen) => SnapshotFiles.Save(options.SnapshotDirectory, snapshot, screen),
                 TraceFlow = row => StartTraceAsync(hub, row, ct),
+                // `+` `-`: the Hub refreshes at the screen's pace (its PeriodicTimer period is settable).
+                RefreshIntervalChanged = interval => hub.RefreshInterval = interval,
+                ProcessOwners = hub.Owners,
+                CommandLine = CommandLine,
             }, () => hub.Latest.Sequence == 0 ? null : hub.Latest, ct);
         }
         catch (ThemeException e)
         {
             throw new UsageException($"config: Theme: {e.Message}");
+        }
+    }
+
+    /// <summary>/proc/PID/cmdline with its NULs as spaces (what ps shows), or null when the process is gone or hidden.</summary>
+    private static string? CommandLine(int pid)
+    {
+        try
+        {
+            string raw = File.ReadAllText($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/cmdline");
+            string text = raw.TrimEnd('\0').Replace('\0', ' ');
+            return text.Length > 0 ? text : null; // kernel threads have none
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 
