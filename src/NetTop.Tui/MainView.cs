@@ -494,7 +494,7 @@ public sealed class MainView : Window
     }
 
     private static string SortText(ISnapshotPanel p) =>
-        (p.SortColumn < 0 ? $"{p.Name}: worst first" : $"{p.Name}: sorted by {p.Table.Table?.ColumnNames[p.SortColumn]}")
+        (p.SortColumn < 0 ? $"{p.Name}: worst first" : $"{p.Name}: sorted by {p.Table.Table?.ColumnNames[p.SortColumn].TrimEnd('▼', '▲')}")
         + (p.SortReversed ? " (reversed)" : "");
 
     /// <summary>`+` (longer) and `-` (shorter): the next step of <see cref="RefreshSteps"/>, bounded at both ends.</summary>

@@ -139,4 +139,29 @@ public sealed class ThemeLoaderTests
             }
         }
     }
+
+    public static TheoryData<string> ShippedThemes() =>
+        [.. Directory.GetFiles(Path.GetDirectoryName(Headless.ThemePath("default"))!, "*.json").Select(f => Path.GetFileNameWithoutExtension(f))];
+
+    [Theory]
+    [MemberData(nameof(ShippedThemes))]
+    public void Every_shipped_theme_loads_and_keeps_the_severities_apart(string name)
+    {
+        Theme t = ThemeLoader.Load(Headless.ThemePath(name));
+        Assert.Equal(name, t.Name);
+        // The same meaning in every theme: critical, warning and dim rows look different from each other and from
+        // normal rows; "ok" (source health) differs from the three marks (it may look like plain text, as in mono).
+        Terminal.Gui.Drawing.Attribute[] marks = [t.Critical, t.Warning, t.Dim, t.Table.Normal];
+        Assert.Equal(marks.Length, marks.Distinct().Count());
+        Assert.DoesNotContain(t.Ok, marks[..3]);
+    }
+
+    [Fact]
+    public void The_required_themes_ship()
+    {
+        foreach (string name in new[] { "default", "dark", "light", "high-contrast", "mono" })
+        {
+            Assert.True(File.Exists(Headless.ThemePath(name)), name);
+        }
+    }
 }
