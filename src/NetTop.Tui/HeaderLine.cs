@@ -42,27 +42,36 @@ internal sealed class HeaderLine : View
         SetNeedsDraw();
     }
 
+    /// <summary>Room the breadcrumb keeps beside the full info before the short info is used instead.</summary>
+    private const int MinCrumb = 16;
+
     public static string Fit(string info, string shortInfo, string crumb, int width)
     {
         if (width <= 0)
         {
             return "";
         }
+        if (crumb.Length == 0)
+        {
+            return info.Length <= width ? info : Cut(shortInfo, width);
+        }
+        // The full info with the whole breadcrumb, or with its tail; else the short info likewise.
         foreach (string head in (ReadOnlySpan<string>)[info, shortInfo])
         {
-            string line = crumb.Length == 0 ? head : head + Gap + crumb;
-            if (line.Length <= width)
+            int room = width - head.Length - Gap.Length;
+            if (crumb.Length <= room)
             {
-                return line;
+                return head + Gap + crumb;
+            }
+            if (room >= MinCrumb || (head == shortInfo && room >= 12))
+            {
+                return head + Gap + "…" + crumb[^(room - 1)..];
             }
         }
-        int room = width - shortInfo.Length - Gap.Length;
-        if (crumb.Length > 0 && room >= 12)
-        {
-            return shortInfo + Gap + "…" + crumb[^(room - 1)..];
-        }
-        return shortInfo.Length <= width ? shortInfo : shortInfo[..(width - 1)] + "…";
+        return Cut(shortInfo, width);
     }
+
+    private static string Cut(string text, int width) => text.Length <= width ? text : text[..(width - 1)] + "…";
 
     protected override bool OnDrawingContent(DrawContext? context)
     {

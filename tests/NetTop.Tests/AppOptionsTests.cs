@@ -21,7 +21,7 @@ public sealed class AppOptionsTests
         Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "config.json")));
         Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "themes", "default.json")));
         Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "themes", "mono.json")));
-        Assert.Equal(["default", "mono"], AppOptions.ThemeNames());
+        Assert.Equal(["dark", "default", "high-contrast", "light", "mono"], AppOptions.ThemeNames());
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public sealed class AppOptionsTests
         UsageException e = Fails("theme-unknown.json");
         Assert.Contains("Theme", e.Message);
         Assert.Contains("solarized", e.Message);
-        Assert.Contains("default, mono", e.Message);
+        Assert.Contains("dark, default, high-contrast, light, mono", e.Message);
     }
 
     [Theory]
@@ -121,7 +121,7 @@ public sealed class AppOptionsTests
         UsageException e = Fails(fixture);
         Assert.Contains("Theme", e.Message);
         Assert.Contains(name, e.Message);
-        Assert.Contains("default, mono", e.Message);
+        Assert.Contains("dark, default, high-contrast, light, mono", e.Message);
     }
 
     [Theory]

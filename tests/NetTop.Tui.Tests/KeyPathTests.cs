@@ -493,4 +493,21 @@ public sealed class KeyPathTests
         Assert.False(FilterFields.PortInText("-d 10.0.0.443/32 -j DROP", "443"));
         Assert.True(FilterFields.PortInText("tcp dport { 80, 443 } drop", "80"));
     }
+
+    [Fact]
+    public void The_header_keeps_the_full_info_and_cuts_the_breadcrumb_from_the_left_when_narrow()
+    {
+        const string info = "NetTop  web01  netns host  kernel 6.18.0  refresh 1.0s  LIVE  12:00:00";
+        const string shortInfo = "NetTop web01 host 1.0s LIVE  12:00:00";
+        const string crumb = "│ Half-open › SYN_SENT 10.0.0.5:41000 → 192.0.2.1:443";
+        Assert.Equal(info + "  " + crumb, HeaderLine.Fit(info, shortInfo, crumb, 160));
+        string at100 = HeaderLine.Fit(info, shortInfo, crumb, 100);
+        Assert.Equal(100, at100.Length);
+        Assert.StartsWith(info + "  …", at100);
+        Assert.EndsWith("192.0.2.1:443", at100);
+        string at80 = HeaderLine.Fit(info, shortInfo, crumb, 80);
+        Assert.StartsWith(shortInfo + "  …", at80);
+        Assert.EndsWith("192.0.2.1:443", at80);
+        Assert.True(at80.Length <= 80);
+    }
 }
