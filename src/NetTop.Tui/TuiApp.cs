@@ -1,6 +1,7 @@
 using NetTop.Model.Snapshot;
 using NetTop.Tui.Themes;
 using Terminal.Gui.App;
+using Terminal.Gui.Views;
 
 namespace NetTop.Tui;
 
@@ -54,7 +55,18 @@ public static class TuiApp
             tick = app.AddTimeout(interval, Tick);
         };
         // Cancellation arrives on another thread (the SIGTERM handler); stopping must happen on the UI thread.
-        using CancellationTokenRegistration reg = ct.Register(() => app.Invoke(() => app.RequestStop()));
+        // RequestStop() alone stops only the top runnable: with a modal open (a trace view) it closed the modal and
+        // left the app running. A modal runs nested inside a callback of the main loop, where callbacks queued with
+        // Invoke are not run until it returns; so the modals' stop is requested directly (a flag their loop checks
+        // every iteration), then the main view's on the UI thread.
+        using CancellationTokenRegistration reg = ct.Register(() =>
+        {
+            foreach (Runnable modal in view.Modals.ToArray())
+            {
+                app.RequestStop(modal);
+            }
+            app.Invoke(() => app.RequestStop(view));
+        });
         try
         {
             if (!ct.IsCancellationRequested)

@@ -17,6 +17,9 @@ public sealed record CommandOutput(int ExitCode, string Stdout, string Stderr, b
           ?? $"exit code {ExitCode}";
 }
 
+/// <summary>Receives a child's stdout as it arrives; the span is valid only during the call.</summary>
+public delegate void OutputChunk(ReadOnlySpan<byte> chunk);
+
 /// <summary>
 /// Runs the firewall tools (iptables-save, nft, xtables-monitor, …) inside the watched namespace: the child is
 /// forked from the namespace's <see cref="NetnsThread"/> (fork/vfork copies the calling thread's namespaces,
@@ -103,8 +106,24 @@ public static class FirewallCommand
         return await CollectAsync(p, timeout ?? DefaultTimeout, stdin, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Reads a started child's output (bounded) and waits for it, killing it on timeout, overflow or cancellation.</summary>
-    public static async Task<CommandOutput> CollectAsync(Process p, TimeSpan timeout, string? stdin = null, CancellationToken ct = default)
+    /// <summary>
+    /// Runs to completion in the namespace, handing stdout to <paramref name="onStdout"/> chunk by chunk as the child
+    /// prints it (on the reading thread; <see cref="CommandOutput.Stdout"/> stays empty), so a parser can work while
+    /// the child is still writing. The output is bounded as in <see cref="RunAsync"/>.
+    /// </summary>
+    public static async Task<CommandOutput> RunStreamingAsync(NetnsThread thread, string file, IEnumerable<string> args, OutputChunk onStdout,
+        TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        using Process p = await StartAsync(thread, StartInfo(file, args), ct).ConfigureAwait(false);
+        return await CollectAsync(p, timeout ?? DefaultTimeout, null, ct, onStdout).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads a started child's output (bounded) and waits for it, killing it on timeout, overflow or cancellation.
+    /// With <paramref name="onStdout"/>, stdout goes there as it arrives instead of into <see cref="CommandOutput.Stdout"/>.
+    /// </summary>
+    public static async Task<CommandOutput> CollectAsync(Process p, TimeSpan timeout, string? stdin = null, CancellationToken ct = default,
+        OutputChunk? onStdout = null)
     {
         using CancellationTokenSource limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(timeout);
@@ -120,7 +139,9 @@ public static class FirewallCommand
         {
             // the child exited without reading its input: its exit code says why
         }
-        Task<(string Text, bool Truncated)> stdout = ReadBoundedAsync(p.StandardOutput, MaxOutputChars, limit.Token);
+        Task<(string Text, bool Truncated)> stdout = onStdout is null
+            ? ReadBoundedAsync(p.StandardOutput, MaxOutputChars, limit.Token)
+            : StreamBoundedAsync(p.StandardOutput.BaseStream, MaxOutputChars, onStdout, limit.Token);
         Task<(string Text, bool Truncated)> stderr = ReadBoundedAsync(p.StandardError, 64 << 10, limit.Token);
         bool timedOut = false;
         try
@@ -164,6 +185,34 @@ public static class FirewallCommand
         }
         catch (Exception e) when (e is InvalidOperationException or Win32Exception or NotSupportedException)
         {
+        }
+    }
+
+    /// <summary>Hands each read to <paramref name="onChunk"/>; stops (truncated) after <paramref name="max"/> bytes.</summary>
+    private static async Task<(string, bool)> StreamBoundedAsync(Stream stream, int max, OutputChunk onChunk, CancellationToken ct)
+    {
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(256 << 10);
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                int n = await stream.ReadAsync(buffer, ct).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    return ("", false);
+                }
+                total += n;
+                if (total > max)
+                {
+                    return ("", true);
+                }
+                onChunk(buffer.AsSpan(0, n));
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -31,7 +31,7 @@ public sealed class FirewallSource : ISource, IDisposable
 
     private readonly NetnsThread _thread;
     private readonly Func<TimeSpan> _clock;
-    private readonly FirewallRuleNumbering _numbering = new();
+    private readonly Dictionary<string, SaveState> _saves = new(StringComparer.Ordinal);
     private readonly Tools _tools;
     private volatile SourceStatus _status = new(SourceName, SourceHealth.Ok, "starting");
     private readonly CancellationTokenSource _stop = new();
@@ -76,12 +76,12 @@ public sealed class FirewallSource : ISource, IDisposable
             return FirewallSample.Empty(at);
         }
 
-        // 1. Which legacy tables exist here (per-netns /proc, read on the namespace thread), then fork every child at once.
-        (bool legacy4, bool legacy6) = await _thread.InvokeAsync(() => (HasTables(LegacyNames4), HasTables(LegacyNames6)), ct).ConfigureAwait(false);
-        List<(string Family, string Backend, string File, string[] Args)> runs = [];
+        // 1. Fork the default tools first, then look for legacy tables (per-netns /proc, read on the namespace
+        // thread) and fork the other backend's: the /proc read is off iptables-save's path.
+        List<(string Family, string File)> runs = [];
         if (_tools.Save4 is not null)
         {
-            runs.Add(("ipv4", FirewallBackends.NfTables, _tools.Save4, ["-c"]));
+            runs.Add(("ipv4", _tools.Save4));
         }
         // While ip6tables-save prints no table at all, it is asked again only at the nft rate: one fork less per
         // poll on the many hosts without IPv6 rules (a first IPv6 table shows within NftInterval; rules added to an
@@ -89,58 +89,57 @@ public sealed class FirewallSource : ISource, IDisposable
         bool v6Due = _tools.Save6 is not null && (!_v6Empty || _lastV6 is null || at - _lastV6.Value >= Options.NftInterval);
         if (v6Due)
         {
-            runs.Add(("ipv6", FirewallBackends.NfTables, _tools.Save6!, ["-c"]));
+            runs.Add(("ipv6", _tools.Save6!));
             _lastV6 = at;
         }
         // `nft list tables` fetches nft's whole cache: 317 ms beside 10,000 iptables rules (measured), so native
         // tables are read in the background at the nft rate unless that proves cheap; only the first poll waits.
         bool nftDue = _tools.Nft is not null && _nftTask is null
             && (_lastNft is null || _lastNftCost < Options.NftCheapCost || at - _lastNft.Value >= Options.NftInterval);
-        List<Task<CommandOutput>> outputs = [];
+        long started = Stopwatch.GetTimestamp();
+        List<Task<SaveRun>> outputs = [];
         foreach (var r in runs)
         {
-            outputs.Add(RunAsync(r.File, r.Args, ct));
+            outputs.Add(RunSaveAsync(r.File, r.Family, started, ct));
         }
         // The second backend: decided before the first's header is read, from what the kernel registered.
+        (bool legacy4, bool legacy6) = await _thread.InvokeAsync(() => (HasTables(LegacyNames4), HasTables(LegacyNames6)), ct).ConfigureAwait(false);
         string? other4 = _tools.DefaultIsLegacy ? _tools.NftSave4 : legacy4 ? _tools.LegacySave4 : null;
         string? other6 = _tools.DefaultIsLegacy ? _tools.NftSave6 : legacy6 ? _tools.LegacySave6 : null;
-        Task<CommandOutput>? second4 = other4 is null ? null : RunAsync(other4, ["-c"], ct);
-        Task<CommandOutput>? second6 = other6 is null ? null : RunAsync(other6, ["-c"], ct);
+        if (other4 is not null)
+        {
+            outputs.Add(RunSaveAsync(other4, "ipv4", started, ct));
+        }
+        if (other6 is not null)
+        {
+            outputs.Add(RunSaveAsync(other6, "ipv6", started, ct));
+        }
 
-        // 2. Parse as the outputs arrive.
-        _numbering.Reset();
-        List<FirewallRule> rules = new(_nft.Rules.Length + 64);
+        // 2. Each output was parsed as it streamed in (concurrently, each into its own list): merge in a fixed order.
+        SaveRun[] done = await Task.WhenAll(outputs).ConfigureAwait(false);
+        int count = _nft.Rules.Length;
+        foreach (SaveRun d in done)
+        {
+            count += d.Rules.Count;
+        }
+        List<FirewallRule> rules = new(count);
         List<FirewallChain> chains = [];
         List<string> errors = [];
         int malformed = 0;
         HashSet<string> backends = [];
         HashSet<string> iptablesTables = new(StringComparer.Ordinal); // "ip filter" etc. as nft names them
-        long started = Stopwatch.GetTimestamp();
         double waitMs = 0, parseMs = 0;
-        async Task Read(Task<CommandOutput> task, string family, string label)
+        foreach (SaveRun d in done)
         {
-            CommandOutput o = await task.ConfigureAwait(false);
-            waitMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            long p0 = Stopwatch.GetTimestamp();
-            try
+            waitMs = Math.Max(waitMs, d.DoneMs);
+            parseMs += d.ParseMs;
+            if (!d.Output.Succeeded)
             {
-                Parse(o, family, label);
+                errors.Add($"{d.Label}: {d.Output.Error}");
+                continue;
             }
-            finally
-            {
-                parseMs += Stopwatch.GetElapsedTime(p0).TotalMilliseconds;
-            }
-        }
-        void Parse(CommandOutput o, string family, string label)
-        {
-            if (!o.Succeeded)
-            {
-                errors.Add($"{label}: {o.Error}");
-                return;
-            }
-            Tap?.Invoke(label, o.Stdout);
-            IptablesSaveResult res = IptablesSaveParser.Parse(o.Stdout, family, FirewallBackends.NfTables, _numbering, rules, chains);
-            if (family == "ipv6" && label == Path.GetFileName(_tools.Save6))
+            IptablesSaveResult res = d.Result!;
+            if (d.File == _tools.Save6)
             {
                 _v6Empty = res.Tables.Count == 0;
             }
@@ -153,21 +152,11 @@ public sealed class FirewallSource : ISource, IDisposable
             {
                 foreach (string t in res.Tables)
                 {
-                    iptablesTables.Add($"{(family == "ipv4" ? "ip" : "ip6")} {t}");
+                    iptablesTables.Add($"{(d.Family == "ipv4" ? "ip" : "ip6")} {t}");
                 }
             }
-        }
-        for (int i = 0; i < runs.Count; i++)
-        {
-            await Read(outputs[i], runs[i].Family, Path.GetFileName(runs[i].File)).ConfigureAwait(false);
-        }
-        if (second4 is not null)
-        {
-            await Read(second4, "ipv4", Path.GetFileName(other4!)).ConfigureAwait(false);
-        }
-        if (second6 is not null)
-        {
-            await Read(second6, "ipv6", Path.GetFileName(other6!)).ConfigureAwait(false);
+            rules.AddRange(d.Rules);
+            chains.AddRange(d.Chains);
         }
 
         // 3. Native nftables tables (not managed by iptables-nft), at the nft rate, off the poll's path.
@@ -271,6 +260,60 @@ public sealed class FirewallSource : ISource, IDisposable
         return SourceStatus.Ok(SourceName, detail);
     }
 
+    /// <summary>
+    /// One `*-save -c`, parsed while it prints (<see cref="IptablesSaveReader"/>) with the rules the same tool gave
+    /// last poll to reuse; the rules are kept for the next poll only when the tool succeeded.
+    /// </summary>
+    private async Task<SaveRun> RunSaveAsync(string file, string family, long started, CancellationToken ct)
+    {
+        SaveState state;
+        lock (_saves)
+        {
+            if (!_saves.TryGetValue(file, out state!))
+            {
+                _saves[file] = state = new SaveState();
+            }
+        }
+        state.Numbering.Reset();
+        List<FirewallRule> rules = new(state.Previous.Count + 16);
+        List<FirewallChain> chains = [];
+        IptablesSaveReader reader = new(family, FirewallBackends.NfTables, state.Numbering, rules, chains, state.Previous, state.Strings);
+        Action<string, string>? tap = Tap;
+        MemoryStream? raw = tap is null ? null : new MemoryStream();
+        long parseTicks = 0;
+        void OnChunk(ReadOnlySpan<byte> chunk)
+        {
+            long p0 = Stopwatch.GetTimestamp();
+            reader.Feed(chunk);
+            parseTicks += Stopwatch.GetTimestamp() - p0;
+            raw?.Write(chunk);
+        }
+        CommandOutput output;
+        try
+        {
+            output = await FirewallCommand.RunStreamingAsync(_thread, file, ["-c"], OnChunk, Options.CommandTimeout, ct).ConfigureAwait(false);
+        }
+        catch (Win32Exception e)
+        {
+            output = new CommandOutput(-1, "", $"cannot run {file}: {e.Message}", false, false);
+        }
+        long c0 = Stopwatch.GetTimestamp();
+        IptablesSaveResult result = reader.Complete();
+        parseTicks += Stopwatch.GetTimestamp() - c0;
+        double parseMs = Stopwatch.GetElapsedTime(0, parseTicks).TotalMilliseconds;
+        string label = Path.GetFileName(file);
+        if (!output.Succeeded)
+        {
+            return new SaveRun(file, label, family, output, null, [], [], Stopwatch.GetElapsedTime(started).TotalMilliseconds, parseMs);
+        }
+        state.Previous = rules;
+        if (raw is not null)
+        {
+            tap!(label, System.Text.Encoding.UTF8.GetString(raw.GetBuffer(), 0, (int)raw.Length));
+        }
+        return new SaveRun(file, label, family, output, result, rules, chains, Stopwatch.GetElapsedTime(started).TotalMilliseconds, parseMs);
+    }
+
     private async Task<CommandOutput> RunAsync(string file, string[] args, CancellationToken ct)
     {
         try
@@ -308,6 +351,17 @@ public sealed class FirewallSource : ISource, IDisposable
             return false;
         }
     }
+
+    /// <summary>What one save tool keeps between polls: its last rules (to reuse), its numbering and name pool.</summary>
+    private sealed class SaveState
+    {
+        public IReadOnlyList<FirewallRule> Previous = [];
+        public readonly FirewallRuleNumbering Numbering = new();
+        public readonly StringPool Strings = new();
+    }
+
+    private sealed record SaveRun(string File, string Label, string Family, CommandOutput Output, IptablesSaveResult? Result,
+        List<FirewallRule> Rules, List<FirewallChain> Chains, double DoneMs, double ParseMs);
 
     private sealed record NftState(ImmutableArray<FirewallRule> Rules, ImmutableArray<FirewallChain> Chains);
 
