@@ -22,6 +22,8 @@ internal static class TuiLauncher
                 ThemePath = options.ThemePath,
                 SaveSnapshot = (snapshot, screen) => SnapshotFiles.Save(options.SnapshotDirectory, snapshot, screen),
                 TraceFlow = row => StartTraceAsync(hub, row, ct),
+                FlowPackets = hub.FlowPackets,
+                WritePcap = (local, remote) => PcapFiles.Save(options.SnapshotDirectory, hub, local, remote),
             }, () => hub.Latest.Sequence == 0 ? null : hub.Latest, ct);
         }
         catch (ThemeException e)
