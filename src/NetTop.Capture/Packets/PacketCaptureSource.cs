@@ -186,7 +186,8 @@ public sealed class PacketCaptureSource : ISource, IDisposable
             if (block.IsEmpty)
             {
                 // No timeout: the kernel's block retirement (or Dispose's eventfd) is the only reason to wake.
-                PerfEvents.poll(pfd, 2UL, -1);
+                // Without an eventfd (it could not be made) Dispose cannot wake us: look at _stop once a second.
+                PerfEvents.poll(pfd, 2UL, _wakeFd >= 0 ? -1 : 1000);
                 continue;
             }
             ProcessBlock(block);
