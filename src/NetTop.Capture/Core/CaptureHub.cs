@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using NetTop.Capture.Counters;
 using NetTop.Capture.Firewall;
 using NetTop.Capture.Packets;
@@ -9,6 +10,8 @@ using NetTop.Capture.Sockets;
 using NetTop.Model;
 using NetTop.Model.Counters;
 using NetTop.Model.Firewall;
+using NetTop.Model.Net;
+using NetTop.Model.Packets;
 using NetTop.Model.Resets;
 using NetTop.Model.Snapshot;
 using NetTop.Model.Sockets;
@@ -37,8 +40,10 @@ public sealed class CaptureHub : IAsyncDisposable
     private readonly WireResetClassifier _wire = new();
     private readonly List<ResetEvent> _resetEvents = [];
     private readonly List<ResetEvent> _resetDecided = [];
+    private readonly List<ResetEvent> _resetResolved = [];
+    private readonly ReceivedResetResolver _received = new();
     private readonly List<PacketEvent> _packetEvents = [];
-    private EventRing<PacketEvent>? _packetRing;
+    private PacketEventRing? _packetRing;
     private Task? _packetsStarted;
     private Task _resetsStarted = Task.CompletedTask;
     private ResetNetnsAttributor? _attributor;
@@ -196,6 +201,23 @@ public sealed class CaptureHub : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The control packets (SYN, SYN-ACK, FIN, RST, ICMP errors) the capture kept for one flow, both directions,
+    /// oldest first: the connection detail's timeline. Empty when the capture is off or saw none of the flow.
+    /// </summary>
+    public IReadOnlyList<PacketEvent> FlowPackets(NetEndpoint local, NetEndpoint remote) =>
+        _packets?.FlowPackets(local, remote) ?? [];
+
+    /// <summary>
+    /// The flow's kept packets as a pcap file's bytes (LINKTYPE_LINUX_SLL, nanosecond timestamps) and how many
+    /// packets it holds; the caller writes it atomically (0 packets: nothing worth writing).
+    /// </summary>
+    public (byte[] Pcap, int Packets) FlowPcap(NetEndpoint local, NetEndpoint remote)
+    {
+        IReadOnlyList<CapturedPacket> packets = _packets?.FlowCaptured(local, remote) ?? [];
+        return (PcapWriter.Write(packets), packets.Count);
+    }
+
     /// <summary>Waits for the process-owner scan to cover the current sockets (snapshot mode).</summary>
     public Task ScanOwnersAsync(CancellationToken ct = default) => _owners?.ScanAsync(ct) ?? Task.CompletedTask;
 
@@ -250,13 +272,16 @@ public sealed class CaptureHub : IAsyncDisposable
     private async Task<List<ResetEvent>> CollectResetsAsync(SocketsSample sockets, CancellationToken ct)
     {
         _resetDecided.Clear();
+        _resetResolved.Clear();
         _attributor ??= new ResetNetnsAttributor(
             await _netnsThread.InvokeAsync(() => ResetTraceSource.ReadNetnsInode("/proc/thread-self/ns/net"), ct).ConfigureAwait(false));
         _attributor.ObserveSockets(sockets.Sockets);
         _packetEvents.Clear();
         _packetRing?.Drain(_packetEvents);
         _packets?.ReadStatistics();
-        _attributor.ObservePackets(_packetEvents);
+        ReadOnlySpan<PacketEvent> packets = CollectionsMarshal.AsSpan(_packetEvents);
+        _attributor.ObservePackets(packets);
+        _received.ObservePackets(packets);
         _resetEvents.Clear();
         if (_resets is { IsRunning: true })
         {
@@ -265,20 +290,23 @@ public sealed class CaptureHub : IAsyncDisposable
         else if (_resets is null || _resetsStarted.IsCompleted)
         {
             // No tracepoints (not asked for, or they failed: the resets status says why): classify from the wire.
-            foreach (PacketEvent p in _packetEvents)
+            foreach (ref readonly PacketEvent p in packets)
             {
-                _wire.Classify(p, _resetEvents);
+                _wire.Classify(in p, _resetEvents);
             }
         }
         // else the tracepoints are still starting: neither, so no reset is counted twice.
         DateTimeOffset now = _time.GetUtcNow();
         _attributor.AttributeSettled(_resetEvents, now, _resetDecided);
         _attributor.Prune(now);
+        // Received tracepoint resets get their kind from their captured segment and their state from the sockets.
+        _received.Resolve(_resetDecided, now, _attributor, awaitPackets: _packets?.IsRunning == true, _resetResolved);
+        _received.Prune(now);
         if (_options.Netns is not null)
         {
-            _resetDecided.RemoveAll(e => e.NetnsTag is not null);
+            _resetResolved.RemoveAll(e => e.NetnsTag is not null);
         }
-        return _resetDecided;
+        return _resetResolved;
     }
 
     /// <summary>Listeners and connecting sockets whose owner the cache does not know (the panels show those owners).</summary>

@@ -1,7 +1,10 @@
+using System.Runtime.CompilerServices;
 using System.Globalization;
 using NetTop.Capture.Interop;
 using NetTop.Capture.Namespaces;
 using NetTop.Model;
+using NetTop.Model.Net;
+using NetTop.Model.Packets;
 using NetTop.Model.Resets;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
@@ -18,27 +21,33 @@ public sealed record PacketCaptureOptions
     /// <summary>A partly filled block is handed over after this long, so quiet periods still show packets.</summary>
     public int RetireTimeoutMs { get; init; } = 100;
     public uint SnapLen { get; init; } = PacketFilters.DefaultSnapLen;
+    /// <summary>Keep each flow's control packets with their bytes (<see cref="FlowPacketStore"/>: timeline, pcap).</summary>
+    public bool KeepFlowPackets { get; init; } = true;
 }
 
 /// <summary>
 /// The shared packet capture of one watched namespace: an AF_PACKET TPACKET_V3 ring created on the namespace's
 /// <see cref="NetnsThread"/> (the socket stays in that netns), with a classic BPF filter that passes only TCP
 /// segments with SYN, FIN or RST and ICMP/ICMPv6 errors and drops loopback's outgoing duplicate. A dedicated
-/// reader thread walks the blocks, decodes with PacketDotNet and writes each <see cref="PacketEvent"/> into every
-/// subscriber's bounded ring. The kernel's own drop count (PACKET_STATISTICS) shows in the status.
+/// reader thread sleeps in poll() until the kernel retires a block (full, or after <see cref="PacketCaptureOptions.RetireTimeoutMs"/>
+/// with at least one packet): idle, it costs nothing. Per block it decodes every frame into a reused array of
+/// <see cref="PacketEvent"/> structs, keeps the control packets with their bytes in the <see cref="FlowPacketStore"/>
+/// (timeline, pcap), and writes the block's packets to each subscriber's bounded ring under one lock. The kernel's
+/// own drop count (PACKET_STATISTICS, read on the hub's tick) shows in the status. The reader's path is compiled
+/// optimized at once (AggressiveOptimization): called once per block, tiered compilation would otherwise keep
+/// re-JITting it (tier 0, instrumented, tier 1) through the first minute of a quiet capture.
 /// </summary>
 public sealed class PacketCaptureSource : ISource, IDisposable
 {
     public const string SourceName = "packets";
-    // Blocks retire every RetireTimeoutMs when packets flow, which wakes poll; idle, the reader wakes once a
-    // second (statistics) and at once on Dispose through an eventfd.
-    private const int PollTimeoutMs = 1000;
 
     private readonly NetnsThread _netns;
     private readonly PacketCaptureOptions _options;
     private readonly Lock _subscribersLock = new();
-    private EventRing<PacketEvent>[] _subscribers = [];
-    private readonly TpacketBlockParser.FrameHandler _onFrame;
+    private PacketEventRing[] _subscribers = [];
+    private readonly Lock _flowsLock = new();
+    private readonly FlowPacketStore? _flows;
+    private PacketEvent[] _batch = new PacketEvent[512];
     private PacketRing? _ring;
     private int _wakeFd = -1;
     private Thread? _thread;
@@ -55,7 +64,9 @@ public sealed class PacketCaptureSource : ISource, IDisposable
     {
         _netns = netns;
         _options = options ?? new PacketCaptureOptions();
-        _onFrame = OnFrame;
+        _flows = _options.KeepFlowPackets
+            ? new FlowPacketStore(snapLength: (int)Math.Max(_options.SnapLen, FlowPacketStore.MinSnapLength))
+            : null;
     }
 
     public string Name => SourceName;
@@ -63,8 +74,13 @@ public sealed class PacketCaptureSource : ISource, IDisposable
     /// <summary>Called on the reader thread with every frame's captured bytes (recording); keep it cheap.</summary>
     public TpacketBlockParser.FrameHandler? Tap { get; set; }
 
+    /// <summary>The ring is up and the reader runs (Start succeeded, not disposed).</summary>
+    public bool IsRunning => _ring is not null && !_stop;
+
     public long Decoded => Interlocked.Read(ref _decoded);
     public long Malformed => Interlocked.Read(ref _malformed);
+    /// <summary>Blocks the reader has handed back to the kernel.</summary>
+    public long Blocks => Interlocked.Read(ref _blocks);
     /// <summary>Packets the filter passed (drops included), accumulated over PACKET_STATISTICS reads.</summary>
     public long KernelPackets => Interlocked.Read(ref _kernelPackets);
     /// <summary>Packets the kernel dropped because the ring was full.</summary>
@@ -83,9 +99,9 @@ public sealed class PacketCaptureSource : ISource, IDisposable
     }
 
     /// <summary>A bounded ring that receives every decoded packet from now on (oldest dropped when full).</summary>
-    public EventRing<PacketEvent> Subscribe(int capacity)
+    public PacketEventRing Subscribe(int capacity)
     {
-        EventRing<PacketEvent> ring = new(capacity);
+        PacketEventRing ring = new(capacity);
         lock (_subscribersLock)
         {
             _subscribers = [.. _subscribers, ring];
@@ -93,11 +109,45 @@ public sealed class PacketCaptureSource : ISource, IDisposable
         return ring;
     }
 
-    public void Unsubscribe(EventRing<PacketEvent> ring)
+    public void Unsubscribe(PacketEventRing ring)
     {
         lock (_subscribersLock)
         {
             _subscribers = _subscribers.Where(r => !ReferenceEquals(r, ring)).ToArray();
+        }
+    }
+
+    /// <summary>The control packets kept for the flow (either orientation), oldest first; empty when none or
+    /// when the store is off.</summary>
+    public IReadOnlyList<PacketEvent> FlowPackets(NetEndpoint local, NetEndpoint remote)
+    {
+        if (_flows is null) return [];
+        lock (_flowsLock)
+        {
+            return _flows.Packets(local, remote);
+        }
+    }
+
+    /// <summary>The flow's kept packets with copies of their bytes, oldest first (for a pcap).</summary>
+    public IReadOnlyList<CapturedPacket> FlowCaptured(NetEndpoint local, NetEndpoint remote)
+    {
+        if (_flows is null) return [];
+        lock (_flowsLock)
+        {
+            return _flows.Captured(local, remote);
+        }
+    }
+
+    /// <summary>Flows and packets the store holds now and the bytes it reserved once (its memory bound).</summary>
+    public (int Flows, int Packets, long BytesReserved) FlowStoreSize
+    {
+        get
+        {
+            if (_flows is null) return (0, 0, 0);
+            lock (_flowsLock)
+            {
+                return (_flows.FlowCount, _flows.PacketCount, _flows.BytesReserved);
+            }
         }
     }
 
@@ -123,62 +173,72 @@ public sealed class PacketCaptureSource : ISource, IDisposable
         _thread.Start();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void ReadLoop()
     {
         PacketRing ring = _ring!;
         pollfd* pfd = stackalloc pollfd[2];
         pfd[0] = new pollfd { fd = ring.Fd, events = (short)(POLLIN | POLLERR) };
         pfd[1] = new pollfd { fd = _wakeFd, events = (short)POLLIN };
-        long nextStats = 0;
         while (!_stop)
         {
-            bool any = false;
-            while (!_stop)
+            ReadOnlySpan<byte> block = ring.CurrentBlock();
+            if (block.IsEmpty)
             {
-                ReadOnlySpan<byte> block = ring.CurrentBlock();
-                if (block.IsEmpty) break;
-                (int _, int bad) = TpacketBlockParser.Walk(block, _onFrame);
-                if (bad > 0) Interlocked.Add(ref _malformed, bad);
-                ring.ReleaseBlock();
-                Interlocked.Increment(ref _blocks);
-                any = true;
+                // No timeout: the kernel's block retirement (or Dispose's eventfd) is the only reason to wake.
+                // Without an eventfd (it could not be made) Dispose cannot wake us: look at _stop once a second.
+                PerfEvents.poll(pfd, 2UL, _wakeFd >= 0 ? -1 : 1000);
+                continue;
             }
-            if (Environment.TickCount64 >= nextStats)
-            {
-                ReadStatistics();
-                nextStats = Environment.TickCount64 + 500;
-            }
-            if (!any)
-            {
-                PerfEvents.poll(pfd, _wakeFd >= 0 ? 2UL : 1UL, PollTimeoutMs);
-            }
+            ProcessBlock(block);
+            ring.ReleaseBlock();
+            Interlocked.Increment(ref _blocks);
         }
     }
 
-    /// <summary>Accumulates PACKET_STATISTICS (the kernel resets its counters on every read).</summary>
+    /// <summary>One block: decode every frame into the batch, keep control packets, publish once per subscriber.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ProcessBlock(ReadOnlySpan<byte> block)
+    {
+        TpacketBlockParser.FrameReader frames = TpacketBlockParser.Frames(block);
+        TpacketBlockParser.FrameHandler? tap = Tap;
+        int n = 0, bad = 0;
+        lock (_flowsLock)
+        {
+            while (frames.Next(out TpacketFrame f))
+            {
+                tap?.Invoke(in f);
+                DateTimeOffset time = new(DateTimeOffset.UnixEpoch.Ticks + f.Sec * TimeSpan.TicksPerSecond + f.Nsec / 100, TimeSpan.Zero);
+                if (n == _batch.Length) Array.Resize(ref _batch, n * 2);
+                ref PacketEvent e = ref _batch[n];
+                if (!PacketDecoder.TryDecode(f.Data, f.Protocol, f.IfIndex, f.PktType, time, (int)Math.Min(f.Length, int.MaxValue), out e))
+                {
+                    bad++;
+                    continue;
+                }
+                _flows?.Add(in e, f.Data, LinkHeader.From(f.Protocol, f.PktType, f.HaType, f.LinkAddress));
+                n++;
+            }
+        }
+        bad += frames.Malformed;
+        if (bad > 0) Interlocked.Add(ref _malformed, bad);
+        if (n == 0) return;
+        Interlocked.Add(ref _decoded, n);
+        ReadOnlySpan<PacketEvent> batch = _batch.AsSpan(0, n);
+        foreach (PacketEventRing s in _subscribers)
+        {
+            s.Write(batch);
+        }
+    }
+
+    /// <summary>Accumulates PACKET_STATISTICS (the kernel resets its counters on every read). Called on the hub's
+    /// tick, not by the reader, so an idle capture never wakes for it.</summary>
     public void ReadStatistics()
     {
         if (_ring is not { } r) return;
         (uint packets, uint drops, uint _) = r.ReadStatistics();
         Interlocked.Add(ref _kernelPackets, packets);
         Interlocked.Add(ref _kernelDrops, drops);
-    }
-
-    private void OnFrame(in TpacketFrame f)
-    {
-        Tap?.Invoke(in f);
-        DateTimeOffset time = DateTimeOffset.UnixEpoch.AddTicks(f.Sec * TimeSpan.TicksPerSecond + f.Nsec / 100);
-        PacketEvent? e = PacketDecoder.Decode(f.Data, f.Protocol, f.IfIndex, f.PktType, time, (int)Math.Min(f.Length, int.MaxValue));
-        if (e is null)
-        {
-            Interlocked.Increment(ref _malformed);
-            return;
-        }
-        Interlocked.Increment(ref _decoded);
-        foreach (EventRing<PacketEvent> s in _subscribers)
-        {
-            s.Write(e);
-        }
     }
 
     internal static unsafe void Wake(int eventFd)

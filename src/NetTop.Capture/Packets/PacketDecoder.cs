@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using NetTop.Model.Net;
 using NetTop.Model.Resets;
@@ -19,36 +20,37 @@ public static class PacketDecoder
     private const ushort EthIPv4 = 0x0800;
     private const ushort EthIPv6 = 0x86DD;
 
-    public static PacketEvent? Decode(ReadOnlySpan<byte> data, ushort protocol, int ifIndex, byte pktType, DateTimeOffset time, int wireLength)
+    public static PacketEvent? Decode(ReadOnlySpan<byte> data, ushort protocol, int ifIndex, byte pktType, DateTimeOffset time, int wireLength) =>
+        TryDecode(data, protocol, ifIndex, pktType, time, wireLength, out PacketEvent e) ? e : null;
+
+    /// <summary>Decodes into <paramref name="e"/>; false (and <c>default</c>) when the bytes are malformed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool TryDecode(ReadOnlySpan<byte> data, ushort protocol, int ifIndex, byte pktType, DateTimeOffset time, int wireLength, out PacketEvent e)
     {
+        e = default;
         // PacketDotNet trusts its input more than a capture should: check the headers it will index first.
         if (protocol == EthIPv4)
         {
-            if (data.Length < 20 || data[0] >> 4 != 4) return null;
+            if (data.Length < 20 || data[0] >> 4 != 4) return false;
             int ihl = (data[0] & 0x0F) * 4;
-            if (ihl < 20 || ihl > data.Length) return null;
+            if (ihl < 20 || ihl > data.Length) return false;
         }
         else if (protocol == EthIPv6)
         {
-            if (data.Length < 40 || data[0] >> 4 != 6) return null;
+            if (data.Length < 40 || data[0] >> 4 != 6) return false;
         }
         else
         {
-            return null;
+            return false;
         }
-        if (FastTcp(data, protocol, ifIndex, pktType, time, wireLength, out PacketEvent? fast))
+        if (FastTcp(data, protocol, ifIndex, pktType, time, wireLength, ref e, out bool ok))
         {
-            return fast;
+            return ok;
         }
-        try
-        {
-            return DecodeCore(data.ToArray(), protocol, ifIndex, pktType, time, wireLength);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // A third-party decoder over hostile bytes: any exception means "malformed", counted by the caller.
-            return null;
-        }
+        PacketEvent? slow = DecodeWithPacketDotNet(data, protocol, ifIndex, pktType, time, wireLength);
+        if (slow is not { } v) return false;
+        e = v;
+        return true;
     }
 
     /// <summary>The PacketDotNet path for any packet (tests compare it with the span fast path).</summary>
@@ -58,16 +60,20 @@ public static class PacketDecoder
         {
             return DecodeCore(data.ToArray(), protocol, ifIndex, pktType, time, wireLength);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // A third-party decoder over hostile bytes: any exception means "malformed", counted by the caller.
             return null;
         }
     }
 
-    /// <summary>True when the packet is plain TCP (then <paramref name="e"/> is it, or null when malformed).</summary>
-    private static bool FastTcp(ReadOnlySpan<byte> d, ushort protocol, int ifIndex, byte pktType, DateTimeOffset time, int wireLength, out PacketEvent? e)
+    /// <summary>True when the packet is plain TCP; then <paramref name="ok"/> says whether <paramref name="e"/> was decoded
+    /// (false: malformed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool FastTcp(ReadOnlySpan<byte> d, ushort protocol, int ifIndex, byte pktType, DateTimeOffset time, int wireLength,
+        ref PacketEvent e, out bool ok)
     {
-        e = null;
+        ok = false;
         int l4;
         NetEndpoint src, dst;
         IpFamily family;
@@ -100,6 +106,7 @@ public static class PacketDecoder
             Ack = BinaryPrimitives.ReadUInt32BigEndian(d[(l4 + 8)..]),
             Length = wireLength,
         };
+        ok = true;
         return true;
     }
 

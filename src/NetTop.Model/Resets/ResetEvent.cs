@@ -14,7 +14,8 @@ public enum ResetDirection : byte
 /// <summary>
 /// Active: this host aborted its own connection (tcp_send_active_reset, tracepoint skbaddr == 0). Passive: the
 /// reset answers a segment that arrived (tcp_v4_send_reset / tcp_v6_send_reset: no socket, bad ACK, ...).
-/// Unknown: a received reset seen by the tracepoint (the peer's reason is not on the wire).
+/// Unknown: a received reset seen by the tracepoint whose segment the capture did not see (the peer's reason is
+/// not on the wire; with the segment the wire rules give the kind, <see cref="ResetEvent.KindFromWire"/>).
 /// </summary>
 public enum ResetKind : byte
 {
@@ -42,6 +43,9 @@ public sealed record ResetEvent
     public required DateTimeOffset Wall { get; init; }
     public required ResetDirection Direction { get; init; }
     public required ResetKind Kind { get; init; }
+    /// <summary>The kind was read from the RST segment on the wire (<see cref="WireResetClassifier"/>), not from the
+    /// kernel: always for wire events, and for received tracepoint resets matched with their captured segment.</summary>
+    public bool KindFromWire { get; init; }
     /// <summary>The kernel's enum sk_rst_reason name (kernel ≥ 6.10) without the SK_RST_REASON_ prefix; "-" when unknown.</summary>
     public string Reason { get; init; } = "-";
     /// <summary>One line in plain words.</summary>

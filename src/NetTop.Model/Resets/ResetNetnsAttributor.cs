@@ -30,7 +30,7 @@ public sealed class ResetNetnsAttributor
     public const int MaxPending = 65_536;
 
     private readonly ulong? _watchedInode;
-    private readonly Queue<HashSet<ulong>> _cookies = new();
+    private readonly Queue<Dictionary<ulong, TcpState>> _cookies = new();
     private readonly Dictionary<(NetEndpoint, NetEndpoint), DateTimeOffset> _rsts = [];
     private readonly Queue<((NetEndpoint, NetEndpoint) Key, DateTimeOffset At)> _rstOrder = new();
     private readonly Queue<ResetEvent> _pending = new();
@@ -47,16 +47,32 @@ public sealed class ResetNetnsAttributor
     public ulong? WatchedNetnsInode => _watchedInode;
     public int TrackedRsts => _rsts.Count;
 
-    /// <summary>Remembers the cookies of one sock_diag snapshot of the watched namespace.</summary>
+    /// <summary>Remembers the cookies (and states) of one sock_diag snapshot of the watched namespace.</summary>
     public void ObserveSockets(SocketTable sockets)
     {
-        HashSet<ulong> set = _cookies.Count >= CookieGenerations ? _cookies.Dequeue() : [];
+        Dictionary<ulong, TcpState> set = _cookies.Count >= CookieGenerations ? _cookies.Dequeue() : [];
         set.Clear();
         foreach (ref readonly TcpSocket s in sockets.Span)
         {
-            if (s.Cookie != 0) set.Add(s.Cookie);
+            if (s.Cookie != 0) set[s.Cookie] = s.State;
         }
         _cookies.Enqueue(set);
+    }
+
+    /// <summary>The socket's state in the newest of the remembered snapshots that held <paramref name="cookie"/>.</summary>
+    public bool TryGetSocketState(ulong cookie, out TcpState state)
+    {
+        state = TcpState.Unknown;
+        bool found = false;
+        foreach (Dictionary<ulong, TcpState> set in _cookies) // oldest first: the last hit is the newest
+        {
+            if (set.TryGetValue(cookie, out TcpState s))
+            {
+                state = s;
+                found = true;
+            }
+        }
+        return found;
     }
 
     /// <summary>Remembers the RSTs the watched namespace's capture saw (other packets are ignored).</summary>
@@ -64,12 +80,26 @@ public sealed class ResetNetnsAttributor
     {
         foreach (PacketEvent p in packets)
         {
-            if (!p.IsRst) continue;
-            (NetEndpoint, NetEndpoint) key = Key(p.Source, p.Destination);
-            _rsts[key] = p.Time;
-            _rstOrder.Enqueue((key, p.Time));
-            if (_rstOrder.Count > MaxRsts) Forget(_rstOrder.Dequeue());
+            ObservePacket(in p);
         }
+    }
+
+    /// <summary>The same for a span (the hub's per-tick list, no enumerator).</summary>
+    public void ObservePackets(ReadOnlySpan<PacketEvent> packets)
+    {
+        foreach (ref readonly PacketEvent p in packets)
+        {
+            ObservePacket(in p);
+        }
+    }
+
+    private void ObservePacket(in PacketEvent p)
+    {
+        if (!p.IsRst) return;
+        (NetEndpoint, NetEndpoint) key = Key(p.Source, p.Destination);
+        _rsts[key] = p.Time;
+        _rstOrder.Enqueue((key, p.Time));
+        if (_rstOrder.Count > MaxRsts) Forget(_rstOrder.Dequeue());
     }
 
     /// <summary>Drops remembered RSTs older than the window before <paramref name="now"/>.</summary>
@@ -127,9 +157,9 @@ public sealed class ResetNetnsAttributor
         if (e.Origin == ResetOrigin.Wire) return true;
         if (e.Cookie != 0)
         {
-            foreach (HashSet<ulong> set in _cookies)
+            foreach (Dictionary<ulong, TcpState> set in _cookies)
             {
-                if (set.Contains(e.Cookie)) return true;
+                if (set.ContainsKey(e.Cookie)) return true;
             }
         }
         if (e.NetnsInode is { } inode && inode == _watchedInode)

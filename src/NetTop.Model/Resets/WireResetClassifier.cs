@@ -2,6 +2,10 @@ using NetTop.Model.Net;
 
 namespace NetTop.Model.Resets;
 
+/// <summary>The wire's verdict on one RST segment; <paramref name="AnswersSyn"/>: it refused a SYN this capture saw
+/// (so its receiver was in SYN_SENT).</summary>
+public readonly record struct WireVerdict(ResetKind Kind, string Explanation, bool AnswersSyn);
+
 /// <summary>
 /// Classifies captured RST segments when the tracepoints are unavailable (not root, no tracefs, old kernel).
 /// Rules (what the kernel's tcp_v4_send_reset / tcp_send_active_reset put on the wire):
@@ -13,6 +17,7 @@ namespace NetTop.Model.Resets;
 /// <item>any other RST+ACK → active (the host aborted its own connection).</item>
 /// </list>
 /// Direction: outgoing → sent, incoming → received. A loopback RST is both, so it yields two events.
+/// With tracepoints the same rules give a received reset its kind (<see cref="ReceivedResetResolver"/>).
 /// Not thread-safe: feed it from one thread (the hub tick). SYN memory is bounded.
 /// </summary>
 public sealed class WireResetClassifier
@@ -33,42 +38,48 @@ public sealed class WireResetClassifier
     public int TrackedSyns => _syns.Count;
 
     /// <summary>Adds the resets <paramref name="packet"/> stands for to <paramref name="into"/> (0, 1 or 2); remembers SYNs.</summary>
-    public int Classify(PacketEvent packet, List<ResetEvent> into)
+    public int Classify(in PacketEvent packet, List<ResetEvent> into)
     {
         if (!packet.IsTcp)
         {
             return 0;
         }
-        if ((packet.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn)
-        {
-            RememberSyn(packet.Source, packet.Destination, packet.Seq);
-            return 0;
-        }
+        Observe(in packet);
         if (!packet.IsRst)
         {
             return 0;
         }
-        (ResetKind kind, string explanation) = Kind(packet);
+        WireVerdict v = Judge(in packet);
         int added = 0;
         if (packet.IsLoopback || packet.Direction == PacketDirection.Out)
         {
-            into.Add(Make(packet, ResetDirection.Sent, kind, explanation, packet.Source, packet.Destination));
+            into.Add(Make(packet, ResetDirection.Sent, v, packet.Source, packet.Destination));
             added++;
         }
         if (packet.IsLoopback || packet.Direction == PacketDirection.In)
         {
             // The receiver cannot know the sender's kind; the wire tells it anyway, so keep it.
-            into.Add(Make(packet, ResetDirection.Received, kind, explanation, packet.Destination, packet.Source));
+            into.Add(Make(packet, ResetDirection.Received, v, packet.Destination, packet.Source));
             added++;
         }
         return added;
     }
 
-    private (ResetKind, string) Kind(PacketEvent p)
+    /// <summary>Remembers a SYN (without ACK) so a later RST+ACK can be recognised as its refusal; ignores the rest.</summary>
+    public void Observe(in PacketEvent packet)
+    {
+        if (packet.IsTcp && (packet.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn)
+        {
+            RememberSyn(packet.Source, packet.Destination, packet.Seq);
+        }
+    }
+
+    /// <summary>The kind of a RST segment by the rules above (feed the SYNs before it with <see cref="Observe"/>).</summary>
+    public WireVerdict Judge(in PacketEvent p)
     {
         if ((p.Flags & TcpFlags.Ack) == 0)
         {
-            return (ResetKind.Passive, "wire: RST without ACK, a reply to a segment that carried an ACK");
+            return new(ResetKind.Passive, "wire: RST without ACK, a reply to a segment that carried an ACK", false);
         }
         if (p.Seq == 0)
         {
@@ -76,11 +87,11 @@ public sealed class WireResetClassifier
             if (_syns.TryGetValue((p.Destination, p.Source), out uint synSeq) && unchecked(synSeq + 1) == p.Ack)
             {
                 _syns.Remove((p.Destination, p.Source));
-                return (ResetKind.Passive, "wire: RST+ACK answering a SYN: connection refused (nothing listening)");
+                return new(ResetKind.Passive, "wire: RST+ACK answering a SYN: connection refused (nothing listening)", true);
             }
-            return (ResetKind.Passive, "wire: RST+ACK with sequence 0, a reply to a segment without ACK");
+            return new(ResetKind.Passive, "wire: RST+ACK with sequence 0, a reply to a segment without ACK", false);
         }
-        return (ResetKind.Active, "wire: RST+ACK inside a connection: the sender aborted it");
+        return new(ResetKind.Active, "wire: RST+ACK inside a connection: the sender aborted it", false);
     }
 
     private void RememberSyn(NetEndpoint from, NetEndpoint to, uint seq)
@@ -99,13 +110,16 @@ public sealed class WireResetClassifier
         }
     }
 
-    private static ResetEvent Make(PacketEvent p, ResetDirection dir, ResetKind kind, string explanation, NetEndpoint local, NetEndpoint remote) => new()
+    private static ResetEvent Make(in PacketEvent p, ResetDirection dir, WireVerdict v, NetEndpoint local, NetEndpoint remote) => new()
     {
         Wall = p.Time,
         Direction = dir,
-        Kind = kind,
+        Kind = v.Kind,
+        KindFromWire = true,
+        // Refused: the connecting side was in SYN_SENT when the reset came back.
+        State = v.AnswersSyn && dir == ResetDirection.Received ? Sockets.TcpState.SynSent : Sockets.TcpState.Unknown,
         Reason = ResetReasons.Unknown,
-        Explanation = explanation,
+        Explanation = v.Explanation,
         Local = local,
         Remote = remote,
         Origin = ResetOrigin.Wire,

@@ -26,6 +26,8 @@ internal static class TuiLauncher
                 RefreshIntervalChanged = interval => hub.RefreshInterval = interval,
                 ProcessOwners = hub.Owners,
                 CommandLine = CommandLine,
+                FlowPackets = hub.FlowPackets,
+                WritePcap = (local, remote) => PcapFiles.Save(options.SnapshotDirectory, hub, local, remote),
             }, () => hub.Latest.Sequence == 0 ? null : hub.Latest, ct);
         }
         catch (ThemeException e)

@@ -12,7 +12,7 @@ namespace NetTop.Kernel.Tests.Resets;
 /// <summary>The AF_PACKET capture of one namespace, with the kernel filter (kernel-interfaces.md §3).</summary>
 public sealed class PacketCaptureTests
 {
-    private static async Task<List<PacketEvent>> CollectAsync(EventRing<PacketEvent> ring, Func<List<PacketEvent>, bool> done)
+    private static async Task<List<PacketEvent>> CollectAsync(PacketEventRing ring, Func<List<PacketEvent>, bool> done)
     {
         List<PacketEvent> all = [];
         DateTime until = DateTime.UtcNow.AddSeconds(10);
@@ -34,7 +34,7 @@ public sealed class PacketCaptureTests
         using PacketCaptureSource capture = new(thread);
         await capture.StartAsync();
         Assert.Equal(Model.SourceHealth.Ok, capture.Status.Health);
-        EventRing<PacketEvent> ring = capture.Subscribe(1024);
+        PacketEventRing ring = capture.Subscribe(1024);
 
         int port = TestNamespace.RandomPort();
         int clientPort = await thread.InvokeAsync(() =>
@@ -75,7 +75,7 @@ public sealed class PacketCaptureTests
         using NetnsThread thread = NetnsThread.Start($"cap-{ns.Name}", NetnsTarget.Resolve(ns.Name));
         using PacketCaptureSource capture = new(thread);
         await capture.StartAsync();
-        EventRing<PacketEvent> ring = capture.Subscribe(1024);
+        PacketEventRing ring = capture.Subscribe(1024);
 
         int port = TestNamespace.RandomPort();
         int udpPort = TestNamespace.RandomPort();

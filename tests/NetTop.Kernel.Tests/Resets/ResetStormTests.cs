@@ -21,7 +21,7 @@ public sealed class ResetStormTests(ITestOutputHelper output)
         ResetTraceOptions options = new() { EventCapacity = 8192 };
         using ResetScenario sc = await ResetScenario.StartAsync(options);
         PacketCaptureSource capture = await sc.StartCaptureAsync(new PacketCaptureOptions { BlockCount = 32 });
-        EventRing<PacketEvent> packets = capture.Subscribe(65_536);
+        PacketEventRing packets = capture.Subscribe(65_536);
         ResetNetnsAttributor attribution = new(sc.NetnsInode);
         ResetFeed feed = new();
         List<ResetEvent> drained = [], decided = [];

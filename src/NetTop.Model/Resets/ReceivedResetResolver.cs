@@ -1,0 +1,109 @@
+using NetTop.Model.Net;
+using NetTop.Model.Sockets;
+
+namespace NetTop.Model.Resets;
+
+/// <summary>
+/// tcp_receive_reset says which socket got a reset but not what kind the peer sent (its reason never travels) nor
+/// the socket's state. This fills both in for received tracepoint resets of the watched namespace:
+/// <list type="bullet">
+/// <item>kind: from the matching RST segment the namespace's capture saw (peer → us, same 4-tuple, within
+///   <see cref="Window"/>), by <see cref="WireResetClassifier"/>'s rules (RST without ACK → passive; RST+ACK answering
+///   our SYN → passive; other RST+ACK → active), marked <see cref="ResetEvent.KindFromWire"/>;</item>
+/// <item>state: SYN_SENT when that segment refused our SYN; otherwise the socket's state in the namespace's recent
+///   sock_diag snapshots, found by the event's cookie (<see cref="ResetNetnsAttributor.TryGetSocketState"/>).</item>
+/// </list>
+/// The segment's block is often handed over after the event (blocks retire every 100 ms, the hub drains once a
+/// tick), so while the capture runs an event without its segment waits up to <see cref="SettleDelay"/>. Bounded:
+/// RSTs of the last window (at most <see cref="MaxRsts"/>), at most <see cref="MaxPending"/> waiting events.
+/// Not thread-safe: call from the hub tick.
+/// </summary>
+public sealed class ReceivedResetResolver
+{
+    public const int MaxRsts = 65_536;
+    public const int MaxPending = 65_536;
+
+    private readonly WireResetClassifier _wire = new();
+    private readonly Dictionary<(NetEndpoint From, NetEndpoint To), (DateTimeOffset At, WireVerdict Verdict)> _rsts = [];
+    private readonly Queue<((NetEndpoint, NetEndpoint) Key, DateTimeOffset At)> _rstOrder = new();
+    private readonly Queue<ResetEvent> _pending = new();
+
+    public TimeSpan Window { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan SettleDelay { get; init; } = TimeSpan.FromSeconds(2);
+    public int TrackedRsts => _rsts.Count;
+    public int Pending => _pending.Count;
+
+    /// <summary>Remembers SYNs and the incoming RSTs (loopback ones too) of one tick's packets.</summary>
+    public void ObservePackets(ReadOnlySpan<PacketEvent> packets)
+    {
+        foreach (ref readonly PacketEvent p in packets)
+        {
+            if (!p.IsTcp) continue;
+            _wire.Observe(in p);
+            if (!p.IsRst || !(p.IsLoopback || p.Direction == PacketDirection.In)) continue;
+            (NetEndpoint, NetEndpoint) key = (p.Source.Unmapped, p.Destination.Unmapped);
+            _rsts[key] = (p.Time, _wire.Judge(in p));
+            _rstOrder.Enqueue((key, p.Time));
+            if (_rstOrder.Count > MaxRsts) Forget(_rstOrder.Dequeue());
+        }
+    }
+
+    /// <summary>
+    /// Passes <paramref name="incoming"/> to <paramref name="output"/>, received tracepoint resets of the watched
+    /// namespace with their kind and state filled in when known. With <paramref name="awaitPackets"/> (the capture is
+    /// running) one whose segment has not arrived yet waits for it, up to <see cref="SettleDelay"/> after it happened.
+    /// </summary>
+    public void Resolve(IEnumerable<ResetEvent> incoming, DateTimeOffset now, ResetNetnsAttributor? sockets, bool awaitPackets, List<ResetEvent> output)
+    {
+        foreach (ResetEvent e in incoming)
+        {
+            if (NeedsResolving(e)) _pending.Enqueue(e);
+            else output.Add(e);
+        }
+        int n = _pending.Count;
+        for (int i = 0; i < n; i++)
+        {
+            ResetEvent e = _pending.Dequeue();
+            if (_rsts.TryGetValue((e.Remote.Unmapped, e.Local.Unmapped), out var seen) && (seen.At - e.Wall).Duration() <= Window)
+            {
+                output.Add(e with
+                {
+                    Kind = seen.Verdict.Kind,
+                    KindFromWire = true,
+                    State = seen.Verdict.AnswersSyn ? TcpState.SynSent : StateOf(e, sockets),
+                    Explanation = "the peer reset the connection; " + seen.Verdict.Explanation,
+                });
+            }
+            else if (awaitPackets && now - e.Wall < SettleDelay && _pending.Count + (n - i) <= MaxPending)
+            {
+                _pending.Enqueue(e);
+            }
+            else
+            {
+                output.Add(e with { State = StateOf(e, sockets) });
+            }
+        }
+    }
+
+    /// <summary>Drops remembered RSTs older than the window before <paramref name="now"/>.</summary>
+    public void Prune(DateTimeOffset now)
+    {
+        while (_rstOrder.TryPeek(out var oldest) && now - oldest.At > Window)
+        {
+            Forget(_rstOrder.Dequeue());
+        }
+    }
+
+    private static bool NeedsResolving(ResetEvent e) =>
+        e.Direction == ResetDirection.Received && e.Origin == ResetOrigin.Tracepoint && e.Kind == ResetKind.Unknown && e.NetnsTag is null;
+
+    private static TcpState StateOf(ResetEvent e, ResetNetnsAttributor? sockets) =>
+        e.State != TcpState.Unknown ? e.State
+        : e.Cookie != 0 && sockets is not null && sockets.TryGetSocketState(e.Cookie, out TcpState s) ? s
+        : TcpState.Unknown;
+
+    private void Forget(((NetEndpoint, NetEndpoint) Key, DateTimeOffset At) entry)
+    {
+        if (_rsts.TryGetValue(entry.Key, out var v) && v.At == entry.At) _rsts.Remove(entry.Key);
+    }
+}
