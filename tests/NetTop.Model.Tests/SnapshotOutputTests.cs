@@ -76,6 +76,26 @@ public sealed class SnapshotJsonTests
     private static string[] Keys(JsonElement o) => [.. o.EnumerateObject().Select(p => p.Name)];
 
     [Fact]
+    public void Reset_rows_say_whether_their_kind_came_from_the_wire()
+    {
+        SnapshotBuilder b = new("web-1", "6.18.0-test", "host", TimeSpan.FromSeconds(5));
+        NetTop.Model.Resets.ResetEvent sent = Tests.Resets.ResetFeedTests.Rst(0);
+        NetTop.Model.Resets.ResetEvent received = Tests.Resets.ResetFeedTests.Rst(0.2, dir: NetTop.Model.Resets.ResetDirection.Received,
+            kind: NetTop.Model.Resets.ResetKind.Active, reason: "-") with { KindFromWire = true, State = TcpState.Established };
+        HostSnapshot s = b.Build(new SnapshotInputs { At = TimeSpan.FromSeconds(1), Now = Scenario.TakenAt, Resets = [sent, received] });
+
+        JsonElement[] rows = [.. Parse(s).GetProperty("resets").EnumerateArray()];
+        Assert.Equal(2, rows.Length);
+        JsonElement recv = rows.Single(r => r.GetProperty("direction").GetString() == "recv");
+        Assert.Equal(("active", true, "ESTABLISHED", "tracepoint"), (recv.GetProperty("kind").GetString(),
+            recv.GetProperty("kindFromWire").GetBoolean(), recv.GetProperty("state").GetString(), recv.GetProperty("source").GetString()));
+        JsonElement sentRow = rows.Single(r => r.GetProperty("direction").GetString() == "sent");
+        Assert.Equal(("passive", false, "NO_SOCKET"), (sentRow.GetProperty("kind").GetString(),
+            sentRow.GetProperty("kindFromWire").GetBoolean(), sentRow.GetProperty("reason").GetString()));
+        Assert.Equal(["tcp_v4_send_reset+0x733", "tcp_v4_rcv+0x1c"], sentRow.GetProperty("stack").EnumerateArray().Select(f => f.GetString()));
+    }
+
+    [Fact]
     public void Top_level_contract()
     {
         JsonElement root = Parse(Scenario.Build());

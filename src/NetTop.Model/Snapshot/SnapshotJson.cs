@@ -115,6 +115,7 @@ public static class SnapshotJson
             w.WriteString("time", e.Wall.ToString("O", CultureInfo.InvariantCulture));
             w.WriteString("direction", e.DirectionText);
             w.WriteString("kind", Kind(e.Kind));
+            w.WriteBoolean("kindFromWire", e.KindFromWire);
             w.WriteString("reason", e.Reason);
             w.WriteString("explanation", e.Explanation);
             w.WriteString("state", e.State == Sockets.TcpState.Unknown ? "UNKNOWN" : Sockets.TcpStateNames.Name(e.State));
