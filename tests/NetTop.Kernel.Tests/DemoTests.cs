@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using NetTop.Capture.Namespaces;
 using NetTop.Kernel.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -10,7 +11,7 @@ namespace NetTop.Kernel.Tests;
 
 /// <summary>
 /// `nettop --demo` as a newcomer runs it (the built binary, headless through `batch --json`): every panel alive
-/// from the demo's own namespace, and nothing of it left afterwards, whether it ends by itself or by SIGTERM.
+/// from the demo's own namespace, and nothing of it left afterwards, whether it ends by itself, by q, SIGINT or SIGTERM.
 /// </summary>
 public sealed class DemoTests(ITestOutputHelper output)
 {
@@ -61,7 +62,45 @@ public sealed class DemoTests(ITestOutputHelper output)
     }
 
     [DemoFact]
-    public async Task Sigterm_mid_run_exits_0_and_removes_the_namespace()
+    public Task Sigterm_mid_run_exits_0_and_removes_the_namespace() => SignalMidRunAsync(SIGTERM);
+
+    [DemoFact]
+    public Task Sigint_mid_run_exits_0_and_removes_the_namespace() => SignalMidRunAsync(SIGINT);
+
+    [DemoFact("tmux")]
+    public async Task Live_view_demo_shows_its_namespace_and_q_removes_it()
+    {
+        using TmuxSession tmux = TmuxSession.Start([Requirements.Nettop!, "--demo"]);
+        string netns = "";
+        try
+        {
+            Regex header = new($@"netns ({Prefix}\d+)");
+            // The overflowing listener is the first row once its queue is full; the header names the namespace.
+            string screen = await tmux.WaitForScreenAsync(s => header.IsMatch(s) && s.Contains(Overflowing, StringComparison.Ordinal)
+                && s.Contains("5/4", StringComparison.Ordinal), RunTimeout);
+            Match m = header.Match(screen);
+            Assert.True(m.Success, $"no demo namespace in the header:\n{screen}");
+            netns = m.Groups[1].Value;
+            Assert.True(screen.Contains("5/4", StringComparison.Ordinal), $"the overflowing listener's queue is not 5/4 (full):\n{screen}");
+            Assert.True(File.Exists(Path.Combine(NetnsTarget.NetnsDir, netns)), $"{netns} does not exist while the demo runs");
+
+            tmux.SendKey("q");
+            PaneExit exit = await tmux.WaitForExitAsync(ExitTimeout);
+            Assert.True(exit.Status == 0, $"after q the demo {exit}, expected exit status 0:\n{tmux.LastScreen}");
+            Assert.False(File.Exists(Path.Combine(NetnsTarget.NetnsDir, netns)), $"{netns} still exists after q");
+            AssertNoDeadDemoNamespaces();
+        }
+        finally
+        {
+            output.WriteLine(tmux.LastScreen);
+            if (netns.Length > 0 && File.Exists(Path.Combine(NetnsTarget.NetnsDir, netns)) && tmux.PaneState().Dead)
+            {
+                Command.Run(["ip", "netns", "del", netns]);
+            }
+        }
+    }
+
+    private async Task SignalMidRunAsync(int signal)
     {
         ProcessStartInfo psi = new(Requirements.Nettop!)
         {
@@ -117,14 +156,14 @@ public sealed class DemoTests(ITestOutputHelper output)
             Assert.True(File.Exists(Path.Combine(NetnsTarget.NetnsDir, netns)), $"{netns} does not exist while the demo runs");
             Assert.True(ReadRules(netns).Contains("nettop demo:", StringComparison.Ordinal), $"no demo rules in {netns} while it runs");
 
-            Assert.Equal(0, Kill(p.Id, SIGTERM));
-            Assert.True(p.WaitForExit(ExitTimeout), $"nettop still running {ExitTimeout.TotalSeconds} s after SIGTERM");
+            Assert.Equal(0, Kill(p.Id, signal));
+            Assert.True(p.WaitForExit(ExitTimeout), $"nettop still running {ExitTimeout.TotalSeconds} s after signal {signal}");
             await drain.WaitAsync(ExitTimeout);
             string err = await stderr.WaitAsync(ExitTimeout);
             output.WriteLine(err);
-            Assert.True(p.ExitCode == 0, $"exit code {p.ExitCode} after SIGTERM, expected 0; stderr: {err}");
+            Assert.True(p.ExitCode == 0, $"exit code {p.ExitCode} after signal {signal}, expected 0; stderr: {err}");
             Assert.True(string.IsNullOrWhiteSpace(err), $"the demo reported problems:\n{err}");
-            Assert.False(File.Exists(Path.Combine(NetnsTarget.NetnsDir, netns)), $"{netns} still exists after SIGTERM");
+            Assert.False(File.Exists(Path.Combine(NetnsTarget.NetnsDir, netns)), $"{netns} still exists after signal {signal}");
             AssertNoDeadDemoNamespaces();
         }
         finally
@@ -222,18 +261,19 @@ public sealed class DemoTests(ITestOutputHelper output)
         Assert.True(dead.Length == 0, $"demo namespaces of dead processes left: {string.Join(", ", dead)}");
     }
 
+    private const int SIGINT = 2;
     private const int SIGTERM = 15;
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 }
 
-/// <summary>Needs root, ip and iptables, and the built app (run as root, so no world-readable build is needed).</summary>
+/// <summary>Needs root, ip, iptables (and the named binaries), and the built app (run as root, so no world-readable build is needed).</summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
 public sealed class DemoFactAttribute : FactAttribute
 {
-    public DemoFactAttribute()
+    public DemoFactAttribute(params string[] binaries)
     {
-        Skip = Requirements.Root(["ip", "iptables"]) ?? Requirements.NettopMissing;
+        Skip = Requirements.Root(["ip", "iptables", .. binaries]) ?? Requirements.NettopMissing;
     }
 }
