@@ -119,6 +119,33 @@ internal abstract class DemoScenario
         s.Dispose();
     }
 
+    /// <summary>
+    /// Opens a non-blocking client to <paramref name="port"/> every <paramref name="interval"/>, and
+    /// <paramref name="firstBurst"/> of them at the start, until the demo stops; <paramref name="clients"/> bounds
+    /// how many live and for how long.
+    /// </summary>
+    protected void KeepConnecting(CancellationToken ct, Aging clients, int port, TimeSpan interval, int firstBurst = 1)
+    {
+        int count = firstBurst;
+        do
+        {
+            clients.Expire();
+            for (int i = 0; i < count; i++)
+            {
+                try
+                {
+                    clients.Add(ConnectNonBlocking(port));
+                }
+                catch (SocketException e)
+                {
+                    Failed(e);
+                }
+            }
+            count = 1;
+        }
+        while (!Stopping(ct, interval));
+    }
+
     /// <summary>A bounded set of sockets that live a fixed time each, oldest closed first.</summary>
     protected sealed class Aging(int max, TimeSpan lifetime, Action<Socket> close) : IDisposable
     {

@@ -40,23 +40,7 @@ internal sealed class OverflowingListener : DemoScenario
         // 12 clients at 2 new ones per second: each lives 6 s, long enough for two SYN retransmits.
         using Aging clients = new(MaxClients, TimeSpan.MaxValue, s => s.Dispose());
         // A first burst fills the queue (backlog+1) at once and overflows it; then two SYNs a second keep it full.
-        int burst = Backlog + 3;
-        do
-        {
-            for (int i = 0; i < burst; i++)
-            {
-                try
-                {
-                    clients.Add(ConnectNonBlocking(ListenPort));
-                }
-                catch (SocketException e)
-                {
-                    Failed(e);
-                }
-            }
-            burst = 1;
-        }
-        while (!Stopping(ct, s_interval));
+        KeepConnecting(ct, clients, ListenPort, s_interval, firstBurst: Backlog + 3);
     }
 }
 
@@ -76,19 +60,7 @@ internal sealed class DroppedSyn : DemoScenario
     public override void Run(CancellationToken ct)
     {
         using Aging clients = new(3, TimeSpan.FromSeconds(30), s => s.Dispose());
-        do
-        {
-            clients.Expire();
-            try
-            {
-                clients.Add(ConnectNonBlocking(TargetPort));
-            }
-            catch (SocketException e)
-            {
-                Failed(e);
-            }
-        }
-        while (!Stopping(ct, TimeSpan.FromSeconds(10)));
+        KeepConnecting(ct, clients, TargetPort, TimeSpan.FromSeconds(10));
     }
 }
 
@@ -112,19 +84,7 @@ internal sealed class DroppedFinalAck : DemoScenario
     {
         using Socket listener = Listen(ListenPort, 16);
         using Aging clients = new(3, TimeSpan.FromSeconds(30), Abort);
-        do
-        {
-            clients.Expire();
-            try
-            {
-                clients.Add(ConnectNonBlocking(ListenPort));
-            }
-            catch (SocketException e)
-            {
-                Failed(e);
-            }
-        }
-        while (!Stopping(ct, TimeSpan.FromSeconds(10)));
+        KeepConnecting(ct, clients, ListenPort, TimeSpan.FromSeconds(10));
     }
 }
 
