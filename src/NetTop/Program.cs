@@ -39,6 +39,10 @@ public static class Program
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         try
         {
+            if (cli.Has("--demo"))
+            {
+                return await DemoMode.RunAsync(cli, options, stop.Token);
+            }
             return cli.Mode switch
             {
                 "snapshot" => await SnapshotMode.RunAsync(cli, options, stop.Token),

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using NetTop.Kernel.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -90,6 +92,102 @@ public sealed class EndToEndTmuxTests(ITestOutputHelper output)
             if (tmux.ServerNudges > 0)
             {
                 output.WriteLine($"(tmux lost the app's SIGCHLD; {tmux.ServerNudges} nudge(s) made it collect the exit status)");
+            }
+        }
+    }
+
+    [EndToEndFact]
+    public async Task Tui_in_tmux_drills_into_a_syn_sent_flow_shows_its_suspect_and_saves_the_screen_and_json()
+    {
+        using TestNamespace ns = TestNamespace.Create();
+        int droppedPort = TestNamespace.RandomPort();
+        string q = droppedPort.ToString(CultureInfo.InvariantCulture);
+        // Nothing listens on Q and its SYNs never arrive: the only half-open row, with the DROP rule as suspect
+        // once a SYN retransmit (1 s, 3 s, ...) raised the rule's counter while NetTop watched.
+        ns.AddIptablesRule("INPUT", "-p", "tcp", "--dport", q, "--syn", "-j", "DROP");
+        await ns.ConnectNonBlockingAsync(new IPEndPoint(IPAddress.Loopback, droppedPort));
+        string snapshotDir = Path.Combine(Path.GetTempPath(), "nettop-e2e-snap-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+
+        Regex synSentRow = new($@"SYN_SENT\s+\S+\s+127\.0\.0\.1:{q}(?!\d)", RegexOptions.Multiline);
+        // The detail's first line: state and both endpoints; then the suspect with the rule's own text.
+        Regex detailTitle = new($@"SYN_SENT  127\.0\.0\.1:\d+ → 127\.0\.0\.1:{q}(?!\d)");
+        Regex suspectRule = new($@"filter/INPUT\s+-p tcp -m tcp --dport {q} .*-j DROP");
+
+        using TmuxSession tmux = TmuxSession.Start(
+            [Requirements.Nettop!, "--netns", ns.Name, "--refresh", "0.5", "--snapshot-dir", snapshotDir]);
+        try
+        {
+            string screen = await tmux.WaitForScreenAsync(synSentRow.IsMatch, ScreenTimeout);
+            await RequireAsync(tmux, synSentRow.IsMatch(screen), $"no SYN_SENT row with remote 127.0.0.1:{q}");
+            // `2` focuses Half-open, whose first (only) row is selected; Enter drills into it.
+            tmux.SendKey("2");
+            tmux.SendKey("Enter");
+            screen = await tmux.WaitForScreenAsync(
+                s => detailTitle.IsMatch(s) && s.Contains("suspects 1", StringComparison.Ordinal) && suspectRule.IsMatch(s), ScreenTimeout);
+            await RequireAsync(tmux, detailTitle.IsMatch(screen), $"Enter did not open the SYN_SENT detail (state, local → 127.0.0.1:{q})");
+            await RequireAsync(tmux, screen.Contains("retransmits", StringComparison.Ordinal), "the detail has no retransmit count");
+            await RequireAsync(tmux, screen.Contains("suspects 1", StringComparison.Ordinal) && suspectRule.IsMatch(screen),
+                $"the detail does not name the DROP rule for --dport {q} as its suspect");
+
+            // The detail does not take `s` (a main-screen key): back with Esc, freeze, save.
+            tmux.SendKey("Escape");
+            screen = await tmux.WaitForScreenAsync(s => !detailTitle.IsMatch(s) && s.Contains("Listen queues", StringComparison.Ordinal), ScreenTimeout);
+            await RequireAsync(tmux, !detailTitle.IsMatch(screen), "Escape did not close the detail");
+            tmux.SendKey("p");
+            string frozen = await tmux.WaitForScreenAsync(s => s.Contains("PAUSED", StringComparison.Ordinal), ScreenTimeout);
+            await RequireAsync(tmux, frozen.Contains("PAUSED", StringComparison.Ordinal), "`p` did not freeze the screen");
+            tmux.SendKey("s");
+            screen = await tmux.WaitForScreenAsync(s => s.Contains("saved " + snapshotDir, StringComparison.Ordinal), ScreenTimeout);
+            await RequireAsync(tmux, screen.Contains("saved " + snapshotDir, StringComparison.Ordinal), $"`s` did not say it saved into {snapshotDir}");
+
+            string[] txt = Directory.Exists(snapshotDir) ? Directory.GetFiles(snapshotDir, "nettop-*.txt") : [];
+            string[] json = Directory.Exists(snapshotDir) ? Directory.GetFiles(snapshotDir, "nettop-*.json") : [];
+            await RequireAsync(tmux, txt.Length == 1 && json.Length == 1,
+                $"expected one .txt and one .json in {snapshotDir}, found: {string.Join(", ", txt.Concat(json).Select(Path.GetFileName))}");
+            Assert.Equal(Path.ChangeExtension(txt[0], null), Path.ChangeExtension(json[0], null));
+            foreach (string f in (string[])[txt[0], json[0]])
+            {
+                Assert.True(File.GetUnixFileMode(f) == (UnixFileMode.UserRead | UnixFileMode.UserWrite),
+                    $"{f} has mode {File.GetUnixFileMode(f)}, expected 0600");
+            }
+
+            // The .txt starts with the screen as drawn: on the frozen screen every line but the status line (which
+            // then took the "saved" note) is the same in the file and in the terminal.
+            string[] fileLines = File.ReadAllText(txt[0]).Split('\n');
+            string[] shown = frozen.Split('\n');
+            Assert.True(fileLines.Length > TmuxSession.Height, $"{txt[0]} is shorter than one screen");
+            for (int row = 0; row < TmuxSession.Height - 1; row++)
+            {
+                Assert.True(fileLines[row].TrimEnd() == shown[row].TrimEnd(),
+                    $"line {row + 1} of {txt[0]} differs from the screen:\nfile:   {fileLines[row].TrimEnd()}\nscreen: {shown[row].TrimEnd()}");
+            }
+            Assert.Contains($"netns {ns.Name}", fileLines[0], StringComparison.Ordinal);
+            Assert.Contains(fileLines, l => synSentRow.IsMatch(l));
+
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(json[0]));
+            Assert.Equal("nettop.snapshot/1", doc.RootElement.GetProperty("schema").GetString());
+            Assert.Equal(ns.Name, doc.RootElement.GetProperty("netns").GetString());
+            JsonElement[] flows = doc.RootElement.GetProperty("halfOpen").EnumerateArray()
+                .Where(h => h.GetProperty("state").GetString() == "SYN_SENT" && h.GetProperty("remote").GetString() == $"127.0.0.1:{q}")
+                .ToArray();
+            Assert.True(flows.Length == 1, $"{flows.Length} SYN_SENT flows to 127.0.0.1:{q} in {json[0]}, expected 1");
+            JsonElement suspect = Assert.Single(flows[0].GetProperty("suspects").EnumerateArray());
+            string rule = suspect.GetProperty("rule").GetString() ?? "";
+            Assert.True(rule.Contains($"--dport {q}", StringComparison.Ordinal) && rule.Contains("-j DROP", StringComparison.Ordinal),
+                $"the suspect's rule is '{rule}', expected the DROP rule for --dport {q}");
+            Assert.True(suspect.GetProperty("packetsDelta").GetInt64() > 0, $"suspect packetsDelta {suspect.GetProperty("packetsDelta")}, expected > 0");
+
+            tmux.SendKey("q");
+            PaneExit exit = await tmux.WaitForExitAsync(ExitTimeout);
+            await RequireAsync(tmux, exit.Status == 0, $"after `q` the app {exit}, expected exit status 0");
+        }
+        finally
+        {
+            output.WriteLine($"tmux session {tmux.Name}, netns {ns.Name}, dropped SYNs to 127.0.0.1:{q}, snapshots in {snapshotDir}; last screen:");
+            output.WriteLine(tmux.LastScreen);
+            if (Directory.Exists(snapshotDir))
+            {
+                Directory.Delete(snapshotDir, recursive: true);
             }
         }
     }

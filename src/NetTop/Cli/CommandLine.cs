@@ -18,6 +18,8 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
           --sockets auto|netlink|proc   how to read sockets (proc = /proc/net/tcp, no max backlog)
           --snapshot-dir DIR      where the TUI's snapshot key writes
           --cleanup               remove firewall trace rules a crashed NetTop left behind, then exit
+          --demo                  (root) watch a private namespace with live scenarios, removed on exit
+                                  (also for snapshot and batch; not with --netns)
         snapshot:
           --json | --text         output format (JSON contract nettop.snapshot/1, or the panels as text)
           --duration SECONDS      sample for this long so rates exist (default 1)
@@ -48,7 +50,7 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
         ["--metrics"] = null,
     };
 
-    private static readonly HashSet<string> s_flags = ["--json", "--text", "--help", "--version", "--no-info", "--cleanup"];
+    private static readonly HashSet<string> s_flags = ["--json", "--text", "--help", "--version", "--no-info", "--cleanup", "--demo"];
 
     /// <summary>Config keys set by options, for the configuration's command-line layer.</summary>
     public IEnumerable<KeyValuePair<string, string?>> ConfigOverrides =>
@@ -130,6 +132,16 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
         {
             string what = mode == "tui" ? "the live view" : $"'{mode}'";
             throw new UsageException($"{string.Join(", ", misplaced)} not allowed for {what} (see nettop --help)");
+        }
+        if (flags.Contains("--demo"))
+        {
+            // The demo makes and watches its own namespace, for the modes a newcomer (or a test) would use.
+            string? clash = options.ContainsKey("--netns") ? "--netns" : flags.Contains("--cleanup") ? "--cleanup"
+                : mode is "tui" or "batch" or "snapshot" ? null : $"'{mode}'";
+            if (clash is not null)
+            {
+                throw new UsageException($"--demo watches its own namespace: not allowed with {clash} (see nettop --help)");
+            }
         }
         return new CommandLine(mode, options, flags);
     }
