@@ -148,7 +148,12 @@ public sealed class MainView : Window
         });
         KeyBindings.Add(Key.P, Command.Toggle);
         KeyBindings.ReplaceCommands(Key.Space, Command.Toggle);
-        AddCommand(Command.Context, ctx => ctx?.Binding?.Data is UiAction a && Do(a));
+        AddCommand(Command.Context, ctx => ctx?.Binding?.Data switch
+        {
+            UiAction a => Do(a),
+            TuiKey k => RunExtraKey(k),
+            _ => false,
+        });
         Bind(Key.D1, UiAction.Focus1);
         Bind(Key.D2, UiAction.Focus2);
         Bind(Key.D3, UiAction.Focus3);
@@ -158,6 +163,13 @@ public sealed class MainView : Window
         Bind(Key.T, UiAction.Trace);
         Bind(Key.F1, UiAction.Help);
         Bind(new Key('?'), UiAction.Help);
+        // The mode's own keys (replay: pause, step, speed) win over the screen's binding of the same key.
+        foreach (TuiKey extra in options.ExtraKeys)
+        {
+            Key key = new(extra.Key);
+            KeyBindings.Remove(key);
+            KeyBindings.Add(key, new KeyBinding([Command.Context], data: extra));
+        }
 
         ShowHeader();
         _status.Set([], Hints, "waiting for first snapshot  ");
@@ -328,7 +340,8 @@ public sealed class MainView : Window
                 _ = TraceSelectedAsync();
                 break;
             case UiAction.Help:
-                RunModal(new DetailView("Help", _theme, HelpLines));
+                RunModal(new DetailView("Help", _theme, _options.ExtraKeys.Count == 0 ? HelpLines
+                    : [.. HelpLines, "", "Keys of this mode (they replace the ones above)", .. _options.ExtraKeys.Select(k => $"  {(k.Key == ' ' ? "Space" : k.Key.ToString()),-16}{k.Help}")]));
                 break;
         }
         return true;
@@ -366,6 +379,17 @@ public sealed class MainView : Window
         int current = _panels.FindIndex(p => p.PanelView.HasFocus);
         int next = current < 0 ? 0 : (current + direction + _panels.Count) % _panels.Count;
         FocusPanel(next);
+        return true;
+    }
+
+    private bool RunExtraKey(TuiKey key)
+    {
+        if (key.Run() is { } note)
+        {
+            SetNote(note);
+        }
+        Pull();
+        ShowHeader();
         return true;
     }
 
@@ -503,6 +527,10 @@ public sealed class MainView : Window
         if (Paused)
         {
             sb.Append("PAUSED");
+        }
+        else if (_options.ModeText is { } mode)
+        {
+            sb.Append(mode());
         }
         else if (Shown is not null && quiet > 3 * _options.RefreshInterval && quiet > TimeSpan.FromSeconds(2))
         {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Collections.Immutable;
-using System.ComponentModel;
 using NetTop.Capture.Namespaces;
+using NetTop.Capture.Recording;
 using NetTop.Model;
 using NetTop.Model.Firewall;
 
@@ -45,12 +45,27 @@ public sealed class FirewallSource : ISource, IDisposable
     private volatile string? _nftError;
 
     public FirewallSource(NetnsThread thread, Func<TimeSpan> clock, FirewallSourceOptions? options = null)
+        : this(thread, clock, options, CaptureIo.Kernel, null)
+    {
+    }
+
+    /// <summary>
+    /// With <paramref name="io"/> the tools' outputs come from a recording tee or a replay; <paramref name="tools"/>
+    /// are the tools a recorded host had (null: look them up here).
+    /// </summary>
+    internal FirewallSource(NetnsThread thread, Func<TimeSpan> clock, FirewallSourceOptions? options, CaptureIo io, Tools? tools)
     {
         _thread = thread;
         _clock = clock;
+        _io = io;
         Options = options ?? new FirewallSourceOptions();
-        _tools = Tools.Find(Options);
+        _tools = tools ?? Tools.Find(Options);
     }
+
+    private readonly CaptureIo _io;
+
+    /// <summary>The firewall tools found on this host (a recording keeps them for its replay).</summary>
+    internal Tools FoundTools => _tools;
 
     public FirewallSourceOptions Options { get; }
 
@@ -77,7 +92,7 @@ public sealed class FirewallSource : ISource, IDisposable
         }
 
         // 1. Which legacy tables exist here (per-netns /proc, read on the namespace thread), then fork every child at once.
-        (bool legacy4, bool legacy6) = await _thread.InvokeAsync(() => (HasTables(LegacyNames4), HasTables(LegacyNames6)), ct).ConfigureAwait(false);
+        (bool legacy4, bool legacy6) = await _thread.InvokeAsync(() => (HasTables(_io, LegacyNames4), HasTables(_io, LegacyNames6)), ct).ConfigureAwait(false);
         List<(string Family, string Backend, string File, string[] Args)> runs = [];
         if (_tools.Save4 is not null)
         {
@@ -273,14 +288,7 @@ public sealed class FirewallSource : ISource, IDisposable
 
     private async Task<CommandOutput> RunAsync(string file, string[] args, CancellationToken ct)
     {
-        try
-        {
-            return await FirewallCommand.RunAsync(_thread, file, args, Options.CommandTimeout, ct: ct).ConfigureAwait(false);
-        }
-        catch (Win32Exception e)
-        {
-            return new CommandOutput(-1, "", $"cannot run {file}: {e.Message}", false, false);
-        }
+        return await _io.RunAsync(_thread, file, args, Options.CommandTimeout, ct).ConfigureAwait(false);
     }
 
     /// <summary>Stops a background nft read (its child is killed by the cancellation).</summary>
@@ -297,11 +305,12 @@ public sealed class FirewallSource : ISource, IDisposable
         }
     }
 
-    private static bool HasTables(string path)
+    private static bool HasTables(CaptureIo io, string path)
     {
         try
         {
-            return File.Exists(path) && new FileInfo(path).Length >= 0 && File.ReadAllText(path).Trim().Length > 0;
+            // A missing file (no legacy x_tables module) reads as FileNotFoundException: no tables.
+            return io.ReadText(path).Trim().Length > 0;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -312,7 +321,7 @@ public sealed class FirewallSource : ISource, IDisposable
     private sealed record NftState(ImmutableArray<FirewallRule> Rules, ImmutableArray<FirewallChain> Chains);
 
     /// <summary>The tools this machine has, found once.</summary>
-    private sealed record Tools(string? Save4, string? Save6, string? LegacySave4, string? LegacySave6, string? NftSave4, string? NftSave6,
+    internal sealed record Tools(string? Save4, string? Save6, string? LegacySave4, string? LegacySave6, string? NftSave4, string? NftSave6,
         string? Nft, bool DefaultIsLegacy)
     {
         public static Tools Find(FirewallSourceOptions o)

@@ -164,6 +164,12 @@ public sealed class PacketCaptureSource : ISource, IDisposable
         Interlocked.Add(ref _kernelDrops, drops);
     }
 
+    /// <summary>
+    /// Hands a recorded frame to the decoder and the subscribers as if the ring had delivered it (replay; the source
+    /// is not started then). Call from one thread.
+    /// </summary>
+    internal void Inject(in TpacketFrame f) => OnFrame(in f);
+
     private void OnFrame(in TpacketFrame f)
     {
         Tap?.Invoke(in f);
