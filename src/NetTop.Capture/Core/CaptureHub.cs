@@ -329,7 +329,12 @@ public sealed class CaptureHub : IAsyncDisposable
     private async Task<List<ResetEvent>> CollectResetsAsync(SocketsSample sockets, CancellationToken ct)
     {
         _resetDecided.Clear();
-        _attributor ??= new ResetNetnsAttributor(await _netnsThread.InvokeAsync(_io.NetnsInode, ct).ConfigureAwait(false));
+        if (_attributor is null)
+        {
+            ulong? inode = await _netnsThread.InvokeAsync(_io.NetnsInode, ct).ConfigureAwait(false);
+            _attributor = new ResetNetnsAttributor(inode);
+            _recording?.SetNetnsInode(inode);
+        }
         _attributor.ObserveSockets(sockets.Sockets);
         _packetEvents.Clear();
         if (_replay is not null && _packets is not null && _packetRing is not null)

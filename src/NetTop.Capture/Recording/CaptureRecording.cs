@@ -101,6 +101,9 @@ public sealed class CaptureRecording : IDisposable
         RecordingDirectory.WriteAtomic(Path.Combine(Directory, RecordingDirectory.Meta), meta.Serialize());
     }
 
+    /// <summary>The watched namespace's inode (meta.json; the replay attributes resets with it).</summary>
+    internal void SetNetnsInode(ulong? inode) => Meta = Meta with { NetnsInode = inode };
+
     /// <summary>Called by the hub when a refresh starts: later inputs belong to the new tick.</summary>
     internal void BeginTick()
     {

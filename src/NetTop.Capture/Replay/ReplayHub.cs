@@ -33,6 +33,8 @@ public sealed class ReplayHub : IAsyncDisposable
         ReplaySession session = new(recording);
         CaptureOptions options = new()
         {
+            // Another namespace's resets were left out live (--netns); the replay leaves them out too.
+            Netns = m.Netns == "host" ? null : m.Netns,
             RefreshInterval = m.TickInterval,
             Sockets = Enum.TryParse(m.Sockets, ignoreCase: true, out SocketsMode mode) ? mode : SocketsMode.Auto,
             TcpInfo = m.TcpInfo,
