@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
+using NetTop.Capture.Replay;
 using NetTop.Cli;
+using NetTop.Modes;
 
 namespace NetTop.Tests;
 
@@ -152,5 +154,41 @@ public sealed class RecordReplayModeTests : IDisposable
         var replay = Run("replay", dir, "--batch", "--json");
         Assert.True(replay.ExitCode == 0, replay.Stderr);
         Assert.Equal(ticks, replay.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public async Task The_player_steps_while_paused_clamps_the_speed_and_plays_to_the_end()
+    {
+        await using ReplayHub hub = ReplayHub.Open(Scenario);
+        ReplayPlayer player = new(hub, 1);
+        player.TogglePause();
+        using CancellationTokenSource cts = new(TimeSpan.FromSeconds(60));
+        Task run = player.RunAsync(cts.Token);
+        async Task Until(Func<bool> done)
+        {
+            for (int i = 0; i < 400 && !done(); i++)
+            {
+                await Task.Delay(25);
+            }
+            Assert.True(done(), player.ModeText());
+        }
+        Assert.Null(player.Step());
+        await Until(() => hub.Position == 1);
+        player.Step();
+        await Until(() => hub.Position == 2);
+        await Task.Delay(100);
+        Assert.Equal(2, hub.Position); // paused: no tick without n
+        Assert.Equal("REPLAY 2/5 ×1 PAUSED", player.ModeText());
+        player.SetSpeed(1000);
+        Assert.Equal(ReplayPlayer.MaxSpeed, player.Speed);
+        player.SetSpeed(0);
+        Assert.Equal(ReplayPlayer.MinSpeed, player.Speed);
+        player.SetSpeed(100);
+        Assert.Contains("resumed", player.TogglePause());
+        await Until(() => hub.AtEnd);
+        Assert.EndsWith("END", player.ModeText());
+        Assert.Equal("end of the recording", player.Step());
+        await cts.CancelAsync();
+        await run;
     }
 }

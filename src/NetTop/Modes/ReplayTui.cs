@@ -120,8 +120,15 @@ internal sealed class ReplayPlayer(ReplayHub hub, double speed)
                     stepped = DateTimeOffset.UtcNow;
                     continue;
                 }
-                TimeSpan wait = _paused || hub.AtEnd ? Timeout.InfiniteTimeSpan : due - DateTimeOffset.UtcNow;
-                await _wake.WaitAsync(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, ct).ConfigureAwait(false);
+                if (_paused || hub.AtEnd)
+                {
+                    await _wake.WaitAsync(ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    TimeSpan wait = due - DateTimeOffset.UtcNow;
+                    await _wake.WaitAsync(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, ct).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
