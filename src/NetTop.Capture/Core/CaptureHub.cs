@@ -85,6 +85,11 @@ public sealed class CaptureHub : IAsyncDisposable
         {
             _ownerView = new RecordedOwners(_ownerView, recording);
         }
+        if (options.Firewall && replay is null)
+        {
+            // With file capabilities instead of root, the tools this thread forks get CAP_NET_ADMIN as ambient.
+            ToolCapabilitiesNote = thread.InvokeAsync(ToolCapabilities.InheritNetAdmin).GetAwaiter().GetResult();
+        }
         _firewall = options.Firewall ? new FirewallSource(thread, replay?.ClockOf(SourceClock.Firewall) ?? clock, null, _io, replay?.Tools) : null;
         if (options.Resets && replay is null)
         {
@@ -169,6 +174,9 @@ public sealed class CaptureHub : IAsyncDisposable
         NetnsThread thread = NetnsThread.Start("nettop-replay", null);
         return new CaptureHub(options, session.Time, thread, replay: session);
     }
+
+    /// <summary>What was done so the firewall tools get CAP_NET_ADMIN without root (diagnostics), or null.</summary>
+    public string? ToolCapabilitiesNote { get; }
 
     public string HostName { get; }
     public string Kernel { get; }

@@ -269,7 +269,7 @@ public sealed class FirewallSource : ISource, IDisposable
             bool all = errors.Count >= 2 && rules.Count == 0;
             bool perm = errors.Any(e => e.Contains("ermission", StringComparison.Ordinal) || e.Contains("must be root", StringComparison.Ordinal));
             return new(SourceName, all ? SourceHealth.Unavailable : SourceHealth.Degraded, string.Join("; ", errors) + (all ? "" : $"; {detail}"),
-                perm ? "run as root (reading iptables needs CAP_NET_ADMIN)" : null);
+                perm ? "run as root, or give the binary file capabilities (setcap cap_net_admin,cap_net_raw,cap_perfmon+ep): NetTop passes CAP_NET_ADMIN on to the tools" : null);
         }
         if (malformed > 0)
         {
