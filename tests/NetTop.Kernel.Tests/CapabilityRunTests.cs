@@ -28,6 +28,14 @@ public sealed class CapabilityRunTests
             string exe = Path.Combine(dir, "nettop");
             File.Copy(PublishedFactAttribute.Binary!, exe);
             File.SetUnixFileMode(exe, (UnixFileMode)0b111_101_101);
+            // The published layout: config.json and themes/ beside the binary.
+            string published = Path.GetDirectoryName(PublishedFactAttribute.Binary!)!;
+            File.Copy(Path.Combine(published, "config.json"), Path.Combine(dir, "config.json"));
+            Directory.CreateDirectory(Path.Combine(dir, "themes"));
+            foreach (string theme in Directory.GetFiles(Path.Combine(published, "themes")))
+            {
+                File.Copy(theme, Path.Combine(dir, "themes", Path.GetFileName(theme)));
+            }
             Command.Run(["setcap", Caps, exe]).EnsureSuccess();
             Assert.Contains("cap_net_admin,cap_net_raw,cap_perfmon=ep", Command.Run(["getcap", exe]).EnsureSuccess().Stdout);
             // The single-file host extracts its native libraries under HOME: one that nobody owns.
