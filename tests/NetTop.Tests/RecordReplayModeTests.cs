@@ -191,4 +191,73 @@ public sealed class RecordReplayModeTests : IDisposable
         await cts.CancelAsync();
         await run;
     }
+
+    private Process StartRecord(string dir)
+    {
+        ProcessStartInfo psi = new(Path.Combine(AppContext.BaseDirectory, "nettop"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _dir.Path,
+        };
+        foreach (string a in (string[])["record", dir, "--refresh", "0.3"])
+        {
+            psi.ArgumentList.Add(a);
+        }
+        return Process.Start(psi)!;
+    }
+
+    private static void WaitForTicks(string dir, Process p)
+    {
+        // Two ticks on disk (bounded): the tick file holds more than its header and the first frames.
+        string ticks = Path.Combine(dir, "ticks.rec");
+        for (int i = 0; i < 300 && !p.HasExited && (!File.Exists(ticks) || new FileInfo(ticks).Length < 4096); i++)
+        {
+            Thread.Sleep(50);
+        }
+        if (p.HasExited)
+        {
+            Assert.Fail($"nettop record exited {p.ExitCode}: {p.StandardError.ReadToEnd()}");
+        }
+    }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("KILL")]
+    public void Record_stopped_by_a_signal_leaves_a_recording_that_replays(string signal)
+    {
+        string dir = _dir.File("rec");
+        using Process p = StartRecord(dir);
+        try
+        {
+            WaitForTicks(dir, p);
+            using (Process kill = Process.Start("kill", ["-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                kill.WaitForExit();
+            }
+            Assert.True(p.WaitForExit(TimeSpan.FromSeconds(30)));
+        }
+        finally
+        {
+            if (!p.HasExited)
+            {
+                p.Kill();
+            }
+        }
+        using JsonDocument meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "meta.json")));
+        // SIGTERM: a clean stop (exit 0, meta complete); SIGKILL: whole ticks only, meta still says it was cut short.
+        Assert.Equal(signal == "TERM", meta.RootElement.GetProperty("complete").GetBoolean());
+        if (signal == "TERM")
+        {
+            Assert.Equal(0, p.ExitCode);
+        }
+        var replay = Run("replay", dir, "--batch", "--json");
+        Assert.True(replay.ExitCode == 0, replay.Stderr);
+        string[] lines = replay.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length >= 1);
+        using JsonDocument last = JsonDocument.Parse(lines[^1]);
+        JsonElement status = last.RootElement.GetProperty("sources").EnumerateArray().Single(x => x.GetProperty("name").GetString() == "replay");
+        Assert.Equal(signal == "TERM" ? "ok" : "degraded", status.GetProperty("status").GetString());
+    }
 }

@@ -157,7 +157,7 @@ public sealed class CaptureRecording : IDisposable
         {
             if (_disposed) return;
             RecordFile.WriteFrame(_perf, payload);
-            if (PerfRecordParser.Parse(record, Meta?.PerfSampleType ?? ResetTraceSource.SampleType, out PerfSample s, out _) == PerfRecordKind.Sample)
+            if (PerfRecordParser.Parse(record, ResetTraceSource.SampleType, out PerfSample s, out _) == PerfRecordKind.Sample)
             {
                 for (int i = 0; i < s.CallchainCount && _stackIps.Count < MaxStackAddresses; i++)
                 {
@@ -173,6 +173,7 @@ public sealed class CaptureRecording : IDisposable
         lock (_lock)
         {
             if (_disposed || (_lastTask.TryGetValue(tid, out TaskInfo last) && last == info)) return;
+            if (_lastTask.Count >= 65_536) _lastTask.Clear(); // bounded: an answer is only written again
             _lastTask[tid] = info;
             RecordFile.WriteFrame(_perf, RecordCodec.Encode(new TaskInput(pid, tid, info.Comm, info.NetnsInode)));
         }
