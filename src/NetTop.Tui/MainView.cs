@@ -196,7 +196,12 @@ public sealed class MainView : Window
         });
         KeyBindings.Add(Key.P, Command.Toggle);
         KeyBindings.ReplaceCommands(Key.Space, Command.Toggle);
-        AddCommand(Command.Context, ctx => ctx?.Binding?.Data is UiAction a && Do(a));
+        AddCommand(Command.Context, ctx => ctx?.Binding?.Data switch
+        {
+            UiAction a => Do(a),
+            TuiKey k => RunExtraKey(k),
+            _ => false,
+        });
         Bind(Key.D1, UiAction.Focus1);
         Bind(Key.D2, UiAction.Focus2);
         Bind(Key.D3, UiAction.Focus3);
@@ -215,6 +220,13 @@ public sealed class MainView : Window
         Bind(new Key('-'), UiAction.Faster);
         Bind(Key.T.WithShift, UiAction.Theme);
         Bind(Key.W, UiAction.Pcap);
+        // The mode's own keys (replay: pause, step, speed) win over the screen's binding of the same key.
+        foreach (TuiKey extra in options.ExtraKeys)
+        {
+            Key key = new(extra.Key);
+            KeyBindings.Remove(key);
+            KeyBindings.Add(key, new KeyBinding([Command.Context], data: extra));
+        }
 
         ShowHeader();
         _status.WideHints = LongHints;
@@ -422,7 +434,8 @@ public sealed class MainView : Window
                 _ = TraceSelectedAsync();
                 break;
             case UiAction.Help:
-                RunModal(new DetailView("Help", _theme, HelpLines));
+                RunModal(new DetailView("Help", _theme, _options.ExtraKeys.Count == 0 ? HelpLines
+                    : [.. HelpLines, "", "Keys of this mode (they replace the ones above)", .. _options.ExtraKeys.Select(k => $"  {(k.Key == ' ' ? "Space" : k.Key.ToString()),-16}{k.Help}")]));
                 break;
             case UiAction.Filter:
                 OpenFilter();
@@ -642,6 +655,17 @@ public sealed class MainView : Window
         return true;
     }
 
+    private bool RunExtraKey(TuiKey key)
+    {
+        if (key.Run() is { } note)
+        {
+            SetNote(note);
+        }
+        Pull();
+        ShowHeader();
+        return true;
+    }
+
     private void SetNote(string note)
     {
         _note = note;
@@ -798,6 +822,10 @@ public sealed class MainView : Window
         if (Paused)
         {
             mode = "PAUSED";
+        }
+        else if (_options.ModeText is { } modeText)
+        {
+            mode = modeText();
         }
         else if (Shown is not null && quiet > 3 * RefreshInterval && quiet > TimeSpan.FromSeconds(2))
         {

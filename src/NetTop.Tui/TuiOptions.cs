@@ -69,8 +69,20 @@ public sealed record TuiOptions
     /// <summary>How often an open trace view reads its trace.</summary>
     public TimeSpan TraceRefresh { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// Keys the mode adds (replay: pause, step, speed). Each runs on the UI thread and returns a note for the status
+    /// line, or null; a key listed here replaces the screen's own binding of it. Help lists them.
+    /// </summary>
+    public IReadOnlyList<TuiKey> ExtraKeys { get; init; } = [];
+
+    /// <summary>Replaces the header's LIVE/STALE word (replay: "REPLAY 3/40 ×2"); called whenever the header is drawn.</summary>
+    public Func<string>? ModeText { get; init; }
+
     /// <summary>The clock used to tell a stale screen (no new snapshot for three intervals).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     internal string RefreshText => RefreshLabel ?? UiFormat.Interval(RefreshInterval);
 }
+
+/// <summary>A key a mode adds to the main screen: the character, its help line, and what it does (returns a note or null).</summary>
+public sealed record TuiKey(char Key, string Help, Func<string?> Run);

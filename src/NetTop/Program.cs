@@ -49,6 +49,8 @@ public static class Program
                 "batch" => await BatchMode.RunAsync(cli, options, stop.Token),
                 "serve" => await ServeMode.RunAsync(cli, options, stop.Token),
                 "bench-sockets" => await BenchSocketsMode.RunAsync(cli, options, stop.Token),
+                "record" => await RecordMode.RunAsync(cli, options, stop.Token),
+                "replay" => await ReplayMode.RunAsync(cli, options, stop.Token),
                 "record-sockets" => await RecordSocketsMode.RunAsync(cli, options, stop.Token),
                 "bench-firewall" => await BenchFirewallMode.RunAsync(cli, options, stop.Token),
                 _ when cli.Has("--cleanup") => await CleanupMode.RunAsync(options, stop.Token),

@@ -6,6 +6,8 @@ using NetTop.Capture.Packets;
 using NetTop.Capture.Perf;
 using NetTop.Capture.Namespaces;
 using NetTop.Capture.Owners;
+using NetTop.Capture.Recording;
+using NetTop.Capture.Replay;
 using NetTop.Capture.Sockets;
 using NetTop.Model;
 using NetTop.Model.Counters;
@@ -34,6 +36,13 @@ public sealed class CaptureHub : IAsyncDisposable
     private readonly SocketsSource _sockets;
     private readonly CountersSource _counters;
     private readonly ProcessOwnerCache? _owners;
+    private readonly IProcessOwners _ownerView;
+    private readonly CaptureIo _io;
+    private readonly CaptureRecording? _recording;
+    private readonly ReplaySession? _replay;
+    private long _resetsTaken;
+    private long _packetsTaken;
+    private ResetFeedMode _resetMode;
     private readonly FirewallSource? _firewall;
     private readonly ResetTraceSource? _resets;
     private readonly PacketCaptureSource? _packets;
@@ -59,37 +68,89 @@ public sealed class CaptureHub : IAsyncDisposable
     private int _refreshing;
     private volatile SourceStatus? _refreshError;
 
-    private CaptureHub(CaptureOptions options, TimeProvider time, NetnsThread thread)
+    /// <param name="recording">Record every source's raw input into it (`nettop record`).</param>
+    /// <param name="replay">Serve every source from a recording instead of the kernel (`nettop replay`): the same
+    /// sources, parsers and builder run; only the bytes, the clock and the event feeds come from the recording.</param>
+    private CaptureHub(CaptureOptions options, TimeProvider time, NetnsThread thread, CaptureRecording? recording = null, ReplaySession? replay = null)
     {
         _options = options;
         _time = time;
         _start = time.GetTimestamp();
         _interval = options.RefreshInterval;
         _netnsThread = thread;
+        _recording = recording;
+        _replay = replay;
+        _io = replay?.Io ?? recording?.Io ?? CaptureIo.Kernel;
         Func<TimeSpan> clock = () => _time.GetElapsedTime(_start);
-        _sockets = new SocketsSource(thread, options.Sockets, options.TcpInfo, clock);
-        _counters = new CountersSource(thread, clock);
-        _owners = options.ProcessOwners ? new ProcessOwnerCache() : null;
-        _firewall = options.Firewall ? new FirewallSource(thread, clock) : null;
-        if (options.Resets)
+        _sockets = new SocketsSource(thread, options.Sockets, options.TcpInfo, replay?.ClockOf(SourceClock.Sockets) ?? clock, _io);
+        _counters = new CountersSource(thread, replay?.ClockOf(SourceClock.Counters) ?? clock, _io);
+        _owners = options.ProcessOwners && replay is null ? new ProcessOwnerCache() : null;
+        _ownerView = replay?.Owners ?? (IProcessOwners?)_owners ?? NoProcessOwners.Instance;
+        if (recording is not null)
+        {
+            _ownerView = new RecordedOwners(_ownerView, recording);
+        }
+        if (options.Firewall && replay is null)
+        {
+            // With file capabilities instead of root, the tools this thread forks get CAP_NET_ADMIN as ambient.
+            ToolCapabilitiesNote = thread.InvokeAsync(ToolCapabilities.InheritNetAdmin).GetAwaiter().GetResult();
+        }
+        _firewall = options.Firewall ? new FirewallSource(thread, replay?.ClockOf(SourceClock.Firewall) ?? clock, null, _io, replay?.Tools) : null;
+        if (options.Resets && replay is null)
         {
             // Global tracepoints: one source whatever the namespace; events are attributed per tick.
             _resets = new ResetTraceSource();
+            if (recording is not null)
+            {
+                ResetTraceSource r = _resets;
+                r.Tap = record => recording.OnPerfRecord(record, r.CurrentWallOffsetNs);
+                r.TaskTap = recording.OnTask;
+            }
             // tracefs, formats and kallsyms take a few hundred ms: not on the way to the first snapshot.
-            _resetsStarted = Task.Run(_resets.Start);
+            _resetsStarted = Task.Run(() =>
+            {
+                _resets.Start();
+                recording?.CopyTracepointFormats();
+            });
         }
         _packets = options.Packets ? new PacketCaptureSource(thread) : null;
         if (_packets is not null)
         {
-            // Started now, not awaited: the ring fills from when it is up; StartedAsync waits for it.
             _packetRing = _packets.Subscribe(65_536);
-            _packetsStarted = _packets.StartAsync(_stop.Token);
+            if (replay is null)
+            {
+                if (recording is not null)
+                {
+                    _packets.Tap = recording.OnFrame;
+                }
+                // Started now, not awaited: the ring fills from when it is up; StartedAsync waits for it.
+                _packetsStarted = _packets.StartAsync(_stop.Token);
+            }
         }
-        HostName = Environment.MachineName;
-        Kernel = ReadKernel();
-        NetnsName = thread.Target?.Display ?? "host";
+        HostName = replay?.Meta.Host ?? Environment.MachineName;
+        Kernel = replay?.Meta.Kernel ?? ReadKernel();
+        NetnsName = replay?.Meta.Netns ?? thread.Target?.Display ?? "host";
         _builder = new SnapshotBuilder(HostName, Kernel, NetnsName, options.Tombstone);
         _latest = HostSnapshot.Empty(HostName, Kernel, NetnsName) with { Sources = CollectStatuses() };
+        recording?.Begin(new RecordingMeta
+        {
+            NettopVersion = typeof(CaptureHub).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+            Host = HostName,
+            Kernel = Kernel,
+            Netns = NetnsName,
+            Started = _time.GetUtcNow(),
+            TickInterval = options.RefreshInterval,
+            Sockets = options.Sockets.ToString().ToLowerInvariant(),
+            TcpInfo = options.TcpInfo,
+            Firewall = options.Firewall,
+            Resets = options.Resets,
+            Packets = options.Packets,
+            ProcessOwners = options.ProcessOwners,
+            FirewallTools = _firewall?.FoundTools is { } t
+                ? new RecordedTools(t.Save4, t.Save6, t.LegacySave4, t.LegacySave6, t.NftSave4, t.NftSave6, t.Nft, t.DefaultIsLegacy)
+                : null,
+            PerfSampleType = ResetTraceSource.SampleType,
+        });
     }
 
     /// <summary>Resolves and enters the namespace; throws <see cref="NetnsException"/> when it cannot.</summary>
@@ -99,6 +160,28 @@ public sealed class CaptureHub : IAsyncDisposable
         NetnsThread thread = NetnsThread.Start(target is null ? "nettop-netns-host" : $"nettop-netns-{target.Display}", target);
         return new CaptureHub(options, time ?? TimeProvider.System, thread);
     }
+
+    /// <summary>
+    /// A live hub that also writes every source's raw input into <paramref name="recording"/> (`nettop record`);
+    /// finish it with <see cref="CaptureRecording.Complete"/> after the hub is disposed.
+    /// </summary>
+    public static CaptureHub Create(CaptureOptions options, CaptureRecording recording)
+    {
+        NetnsTarget? target = options.Netns is null ? null : NetnsTarget.Resolve(options.Netns);
+        NetnsThread thread = NetnsThread.Start(target is null ? "nettop-netns-host" : $"nettop-netns-{target.Display}", target);
+        return new CaptureHub(options, TimeProvider.System, thread, recording);
+    }
+
+    /// <summary>A hub whose sources read <paramref name="session"/>'s recording; refreshed by <see cref="ReplayHub"/>, tick by tick.</summary>
+    internal static CaptureHub CreateReplay(CaptureOptions options, ReplaySession session)
+    {
+        // No setns: nothing is read from the kernel, but the sources run their work on a namespace thread as live.
+        NetnsThread thread = NetnsThread.Start("nettop-replay", null);
+        return new CaptureHub(options, session.Time, thread, replay: session);
+    }
+
+    /// <summary>What was done so the firewall tools get CAP_NET_ADMIN without root (diagnostics), or null.</summary>
+    public string? ToolCapabilitiesNote { get; }
 
     public string HostName { get; }
     public string Kernel { get; }
@@ -228,6 +311,7 @@ public sealed class CaptureHub : IAsyncDisposable
     {
         using (await _refreshLock.LockAsync(ct).ConfigureAwait(false))
         {
+            _recording?.BeginTick();
             // The firewall tools run as child processes while the namespace thread dumps sockets.
             Task<FirewallSample>? firewall = _firewall?.PollAsync(ct);
             SocketsSample sockets = await _sockets.PollAsync(ct).ConfigureAwait(false);
@@ -243,18 +327,24 @@ public sealed class CaptureHub : IAsyncDisposable
                     _owners.RequestRescan(_unknownOwners);
                 }
             }
+            TimeSpan at = _time.GetElapsedTime(_start);
+            DateTimeOffset now = _time.GetUtcNow();
+            ImmutableArray<SourceStatus> statuses = CollectStatuses();
             HostSnapshot snapshot = _builder.Build(new SnapshotInputs
             {
-                At = _time.GetElapsedTime(_start),
-                Now = _time.GetUtcNow(),
+                At = at,
+                Now = now,
                 Sockets = sockets,
                 Counters = counters,
-                Owners = (IProcessOwners?)_owners ?? NoProcessOwners.Instance,
-                Sources = CollectStatuses(),
+                Owners = _ownerView,
+                Sources = statuses,
                 SynLinearTimeouts = counters.SynLinearTimeouts ?? 4,
                 Firewall = firewallSample,
                 Resets = resets,
             });
+            // Cumulative counts of what the event rings handed over (drops included), so a replay hands over the same.
+            _recording?.EndTick(new TickInput(_recording.Tick, at, now, sockets.At, counters.At, firewallSample?.At, _resetMode,
+                _resetsTaken + (_resets?.RingDropped ?? 0), _packetsTaken + (_packetRing?.Dropped ?? 0), statuses));
             snapshot = snapshot with { Sequence = Interlocked.Increment(ref _sequence) };
             _latest = snapshot;
             _published.Set();
@@ -273,21 +363,33 @@ public sealed class CaptureHub : IAsyncDisposable
     {
         _resetDecided.Clear();
         _resetResolved.Clear();
-        _attributor ??= new ResetNetnsAttributor(
-            await _netnsThread.InvokeAsync(() => ResetTraceSource.ReadNetnsInode("/proc/thread-self/ns/net"), ct).ConfigureAwait(false));
+        if (_attributor is null)
+        {
+            ulong? inode = await _netnsThread.InvokeAsync(_io.NetnsInode, ct).ConfigureAwait(false);
+            _attributor = new ResetNetnsAttributor(inode);
+            _recording?.SetNetnsInode(inode);
+        }
         _attributor.ObserveSockets(sockets.Sockets);
         _packetEvents.Clear();
-        _packetRing?.Drain(_packetEvents);
+        if (_replay is not null && _packets is not null && _packetRing is not null)
+        {
+            _replay.FeedPackets(_packets, _packetRing);
+        }
+        _packetsTaken += _packetRing?.Drain(_packetEvents) ?? 0;
         _packets?.ReadStatistics();
         ReadOnlySpan<PacketEvent> packets = CollectionsMarshal.AsSpan(_packetEvents);
         _attributor.ObservePackets(packets);
         _received.ObservePackets(packets);
         _resetEvents.Clear();
-        if (_resets is { IsRunning: true })
+        // A replay takes the branch the live hub took at this tick.
+        _resetMode = _replay?.ResetMode
+            ?? (_resets is { IsRunning: true } ? ResetFeedMode.Tracepoints
+                : _resets is null || _resetsStarted.IsCompleted ? ResetFeedMode.Wire : ResetFeedMode.Starting);
+        if (_resetMode == ResetFeedMode.Tracepoints)
         {
-            _resets.Drain(_resetEvents);
+            _resetsTaken += _replay?.DrainResets(_resetEvents) ?? _resets!.Drain(_resetEvents);
         }
-        else if (_resets is null || _resetsStarted.IsCompleted)
+        else if (_resetMode == ResetFeedMode.Wire)
         {
             // No tracepoints (not asked for, or they failed: the resets status says why): classify from the wire.
             foreach (ref readonly PacketEvent p in packets)
@@ -326,6 +428,11 @@ public sealed class CaptureHub : IAsyncDisposable
 
     private ImmutableArray<SourceStatus> CollectStatuses()
     {
+        if (_replay is not null)
+        {
+            // What the sources said when it was recorded, and how the replay is going.
+            return _replay.Statuses();
+        }
         ImmutableArray<SourceStatus>.Builder b = ImmutableArray.CreateBuilder<SourceStatus>(7);
         b.Add(_sockets.Status);
         b.Add(_counters.Status);
@@ -387,5 +494,16 @@ public sealed class CaptureHub : IAsyncDisposable
             _owners?.Dispose();
         }
         _stop.Dispose();
+    }
+
+    /// <summary>The snapshot builder's owner lookups, recorded as it makes them (a replay answers the same).</summary>
+    private sealed class RecordedOwners(IProcessOwners inner, CaptureRecording recording) : IProcessOwners
+    {
+        public bool TryGet(ulong inode, out ProcessOwner? owner)
+        {
+            bool known = inner.TryGet(inode, out owner);
+            recording.OnOwner(inode, known ? owner : null);
+            return known;
+        }
     }
 }

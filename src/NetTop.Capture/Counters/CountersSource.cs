@@ -1,5 +1,6 @@
 using System.Globalization;
 using NetTop.Capture.Namespaces;
+using NetTop.Capture.Recording;
 using NetTop.Model;
 using NetTop.Model.Counters;
 
@@ -20,8 +21,17 @@ public sealed class CountersSource : ISource
     private readonly Func<TimeSpan> _clock;
     private volatile SourceStatus _status = new(SourceName, SourceHealth.Ok, "starting");
 
+    private readonly CaptureIo _io;
+
     public CountersSource(NetnsThread thread, Func<TimeSpan> clock)
+        : this(thread, clock, CaptureIo.Kernel)
     {
+    }
+
+    /// <summary>With <paramref name="io"/> the files come from a recording tee or a replay instead of the kernel.</summary>
+    internal CountersSource(NetnsThread thread, Func<TimeSpan> clock, CaptureIo io)
+    {
+        _io = io;
         _thread = thread;
         _clock = clock;
     }
@@ -44,7 +54,7 @@ public sealed class CountersSource : ISource
         {
             try
             {
-                string text = File.ReadAllText(path);
+                string text = _io.ReadText(path);
                 Tap?.Invoke(path, text);
                 malformed += ProcNetstatParser.Parse(text, values);
             }
@@ -57,7 +67,7 @@ public sealed class CountersSource : ISource
         try
         {
             // sysctls under /proc/sys/net answer for the reading thread's namespace.
-            if (int.TryParse(File.ReadAllText(LinearTimeouts).AsSpan().Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int l))
+            if (int.TryParse(_io.ReadText(LinearTimeouts).AsSpan().Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int l))
             {
                 linear = l;
             }

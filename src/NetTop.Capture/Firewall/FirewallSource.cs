@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Collections.Immutable;
-using System.ComponentModel;
 using NetTop.Capture.Namespaces;
+using NetTop.Capture.Recording;
 using NetTop.Model;
 using NetTop.Model.Firewall;
 
@@ -45,12 +45,27 @@ public sealed class FirewallSource : ISource, IDisposable
     private volatile string? _nftError;
 
     public FirewallSource(NetnsThread thread, Func<TimeSpan> clock, FirewallSourceOptions? options = null)
+        : this(thread, clock, options, CaptureIo.Kernel, null)
+    {
+    }
+
+    /// <summary>
+    /// With <paramref name="io"/> the tools' outputs come from a recording tee or a replay; <paramref name="tools"/>
+    /// are the tools a recorded host had (null: look them up here).
+    /// </summary>
+    internal FirewallSource(NetnsThread thread, Func<TimeSpan> clock, FirewallSourceOptions? options, CaptureIo io, Tools? tools)
     {
         _thread = thread;
         _clock = clock;
+        _io = io;
         Options = options ?? new FirewallSourceOptions();
-        _tools = Tools.Find(Options);
+        _tools = tools ?? Tools.Find(Options);
     }
+
+    private readonly CaptureIo _io;
+
+    /// <summary>The firewall tools found on this host (a recording keeps them for its replay).</summary>
+    internal Tools FoundTools => _tools;
 
     public FirewallSourceOptions Options { get; }
 
@@ -103,7 +118,7 @@ public sealed class FirewallSource : ISource, IDisposable
             outputs.Add(RunSaveAsync(r.File, r.Family, started, ct));
         }
         // The second backend: decided before the first's header is read, from what the kernel registered.
-        (bool legacy4, bool legacy6) = await _thread.InvokeAsync(() => (HasTables(LegacyNames4), HasTables(LegacyNames6)), ct).ConfigureAwait(false);
+        (bool legacy4, bool legacy6) = await _thread.InvokeAsync(() => (HasTables(_io, LegacyNames4), HasTables(_io, LegacyNames6)), ct).ConfigureAwait(false);
         string? other4 = _tools.DefaultIsLegacy ? _tools.NftSave4 : legacy4 ? _tools.LegacySave4 : null;
         string? other6 = _tools.DefaultIsLegacy ? _tools.NftSave6 : legacy6 ? _tools.LegacySave6 : null;
         if (other4 is not null)
@@ -243,7 +258,7 @@ public sealed class FirewallSource : ISource, IDisposable
             bool all = errors.Count >= 2 && rules.Count == 0;
             bool perm = errors.Any(e => e.Contains("ermission", StringComparison.Ordinal) || e.Contains("must be root", StringComparison.Ordinal));
             return new(SourceName, all ? SourceHealth.Unavailable : SourceHealth.Degraded, string.Join("; ", errors) + (all ? "" : $"; {detail}"),
-                perm ? "run as root (reading iptables needs CAP_NET_ADMIN)" : null);
+                perm ? "run as root, or give the binary file capabilities (setcap cap_net_admin,cap_net_raw,cap_perfmon+ep): NetTop passes CAP_NET_ADMIN on to the tools" : null);
         }
         if (malformed > 0)
         {
@@ -288,15 +303,7 @@ public sealed class FirewallSource : ISource, IDisposable
             parseTicks += Stopwatch.GetTimestamp() - p0;
             raw?.Write(chunk);
         }
-        CommandOutput output;
-        try
-        {
-            output = await FirewallCommand.RunStreamingAsync(_thread, file, ["-c"], OnChunk, Options.CommandTimeout, ct).ConfigureAwait(false);
-        }
-        catch (Win32Exception e)
-        {
-            output = new CommandOutput(-1, "", $"cannot run {file}: {e.Message}", false, false);
-        }
+        CommandOutput output = await _io.RunStreamingAsync(_thread, file, ["-c"], OnChunk, Options.CommandTimeout, ct).ConfigureAwait(false);
         long c0 = Stopwatch.GetTimestamp();
         IptablesSaveResult result = reader.Complete();
         parseTicks += Stopwatch.GetTimestamp() - c0;
@@ -316,14 +323,7 @@ public sealed class FirewallSource : ISource, IDisposable
 
     private async Task<CommandOutput> RunAsync(string file, string[] args, CancellationToken ct)
     {
-        try
-        {
-            return await FirewallCommand.RunAsync(_thread, file, args, Options.CommandTimeout, ct: ct).ConfigureAwait(false);
-        }
-        catch (Win32Exception e)
-        {
-            return new CommandOutput(-1, "", $"cannot run {file}: {e.Message}", false, false);
-        }
+        return await _io.RunAsync(_thread, file, args, Options.CommandTimeout, ct).ConfigureAwait(false);
     }
 
     /// <summary>Stops a background nft read (its child is killed by the cancellation).</summary>
@@ -340,11 +340,12 @@ public sealed class FirewallSource : ISource, IDisposable
         }
     }
 
-    private static bool HasTables(string path)
+    private static bool HasTables(CaptureIo io, string path)
     {
         try
         {
-            return File.Exists(path) && new FileInfo(path).Length >= 0 && File.ReadAllText(path).Trim().Length > 0;
+            // A missing file (no legacy x_tables module) reads as FileNotFoundException: no tables.
+            return io.ReadText(path).Trim().Length > 0;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -366,7 +367,7 @@ public sealed class FirewallSource : ISource, IDisposable
     private sealed record NftState(ImmutableArray<FirewallRule> Rules, ImmutableArray<FirewallChain> Chains);
 
     /// <summary>The tools this machine has, found once.</summary>
-    private sealed record Tools(string? Save4, string? Save6, string? LegacySave4, string? LegacySave6, string? NftSave4, string? NftSave6,
+    internal sealed record Tools(string? Save4, string? Save6, string? LegacySave4, string? LegacySave6, string? NftSave4, string? NftSave6,
         string? Nft, bool DefaultIsLegacy)
     {
         public static Tools Find(FirewallSourceOptions o)

@@ -207,20 +207,32 @@ public sealed class PacketCaptureSource : ISource, IDisposable
         {
             while (frames.Next(out TpacketFrame f))
             {
-                tap?.Invoke(in f);
-                DateTimeOffset time = new(DateTimeOffset.UnixEpoch.Ticks + f.Sec * TimeSpan.TicksPerSecond + f.Nsec / 100, TimeSpan.Zero);
-                if (n == _batch.Length) Array.Resize(ref _batch, n * 2);
-                ref PacketEvent e = ref _batch[n];
-                if (!PacketDecoder.TryDecode(f.Data, f.Protocol, f.IfIndex, f.PktType, time, (int)Math.Min(f.Length, int.MaxValue), out e))
-                {
-                    bad++;
-                    continue;
-                }
-                _flows?.Add(in e, f.Data, LinkHeader.From(f.Protocol, f.PktType, f.HaType, f.LinkAddress));
-                n++;
+                if (DecodeInto(in f, tap, n)) n++;
+                else bad++;
             }
         }
-        bad += frames.Malformed;
+        Publish(n, bad + frames.Malformed);
+    }
+
+    /// <summary>Decodes one frame into <c>_batch[n]</c> and keeps it in the flow store; false when malformed. Under _flowsLock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool DecodeInto(in TpacketFrame f, TpacketBlockParser.FrameHandler? tap, int n)
+    {
+        tap?.Invoke(in f);
+        DateTimeOffset time = new(DateTimeOffset.UnixEpoch.Ticks + f.Sec * TimeSpan.TicksPerSecond + f.Nsec / 100, TimeSpan.Zero);
+        if (n == _batch.Length) Array.Resize(ref _batch, n * 2);
+        ref PacketEvent e = ref _batch[n];
+        if (!PacketDecoder.TryDecode(f.Data, f.Protocol, f.IfIndex, f.PktType, time, (int)Math.Min(f.Length, int.MaxValue), out e))
+        {
+            return false;
+        }
+        _flows?.Add(in e, f.Data, LinkHeader.From(f.Protocol, f.PktType, f.HaType, f.LinkAddress));
+        return true;
+    }
+
+    /// <summary>Counts the batch's first <paramref name="n"/> events and writes them to every subscriber under one lock each.</summary>
+    private void Publish(int n, int bad)
+    {
         if (bad > 0) Interlocked.Add(ref _malformed, bad);
         if (n == 0) return;
         Interlocked.Add(ref _decoded, n);
@@ -239,6 +251,20 @@ public sealed class PacketCaptureSource : ISource, IDisposable
         (uint packets, uint drops, uint _) = r.ReadStatistics();
         Interlocked.Add(ref _kernelPackets, packets);
         Interlocked.Add(ref _kernelDrops, drops);
+    }
+
+    /// <summary>
+    /// Hands a recorded frame to the decoder, the flow store and the subscribers as if the ring had delivered it
+    /// (replay; the source is not started then, so the reader never runs beside it). Call from one thread.
+    /// </summary>
+    internal void Inject(in TpacketFrame f)
+    {
+        bool ok;
+        lock (_flowsLock)
+        {
+            ok = DecodeInto(in f, Tap, 0);
+        }
+        Publish(ok ? 1 : 0, ok ? 0 : 1);
     }
 
     internal static unsafe void Wake(int eventFd)

@@ -76,6 +76,12 @@ public sealed class ResetTraceSource : ISource, IDisposable
     /// <summary>Called on the reader thread with each raw ring record (recording fixtures); keep it cheap.</summary>
     public PerfRecordHandler? Tap { get; set; }
 
+    /// <summary>Called on the reader thread with each task lookup of a process-context event (recording).</summary>
+    public Action<int, int, TaskInfo>? TaskTap { get; set; }
+
+    /// <summary>Unix-epoch ns minus CLOCK_MONOTONIC ns as the reader uses it now; read it in <see cref="Tap"/> (recording).</summary>
+    public long CurrentWallOffsetNs => Interlocked.Read(ref _wallOffsetNs);
+
     public bool IsRunning => _thread is not null;
     public long Samples => Interlocked.Read(ref _samples);
     /// <summary>Events the kernel dropped because a ring was full (PERF_RECORD_LOST).</summary>
@@ -309,10 +315,15 @@ public sealed class ResetTraceSource : ISource, IDisposable
     private TaskInfo TaskOf(int pid, int tid)
     {
         long now = Environment.TickCount64;
-        if (_tasks.TryGetValue(tid, out var cached) && cached.Until > now) return cached.Info;
+        if (_tasks.TryGetValue(tid, out var cached) && cached.Until > now)
+        {
+            TaskTap?.Invoke(pid, tid, cached.Info);
+            return cached.Info;
+        }
         if (_tasks.Count >= TaskCacheCapacity) _tasks.Clear();
         TaskInfo info = new(ReadComm(pid, tid), ReadNetnsInode($"/proc/{pid}/task/{tid}/ns/net"));
         _tasks[tid] = (info, now + 2000);
+        TaskTap?.Invoke(pid, tid, info);
         return info;
     }
 

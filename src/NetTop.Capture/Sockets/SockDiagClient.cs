@@ -16,7 +16,7 @@ internal sealed class SockDiagException(string message, int errno) : Exception(m
 /// Owns one NETLINK_SOCK_DIAG socket (created on the namespace's thread, so it dumps that namespace) and moves
 /// dump bytes into the parser. One request per family, as ss does; the kernel sends at most ~32 KiB per recv.
 /// </summary>
-internal sealed unsafe class SockDiagClient : IDisposable
+internal sealed unsafe class SockDiagClient : Recording.ISockDiagDumper
 {
     private const int BufferSize = 64 * 1024;
     private readonly int _fd;

@@ -1,5 +1,6 @@
 using NetTop.Capture.Interop;
 using NetTop.Capture.Namespaces;
+using NetTop.Capture.Recording;
 using NetTop.Model;
 using NetTop.Model.Sockets;
 
@@ -30,7 +31,8 @@ public sealed class SocketsSource : ISource, IDisposable
     private readonly bool _tcpInfo;
     private readonly Func<TimeSpan> _clock;
     private readonly AsciiPool _pool = new();
-    private SockDiagClient? _client;
+    private readonly CaptureIo _io;
+    private ISockDiagDumper? _client;
     private string? _netlinkError;
     private int _netlinkErrno;
     private TimeSpan _netlinkFailedAt;
@@ -38,7 +40,14 @@ public sealed class SocketsSource : ISource, IDisposable
     private volatile SourceStatus _status = new(SourceName, SourceHealth.Ok, "starting");
 
     public SocketsSource(NetnsThread thread, SocketsMode mode, bool tcpInfo, Func<TimeSpan> clock)
+        : this(thread, mode, tcpInfo, clock, CaptureIo.Kernel)
     {
+    }
+
+    /// <summary>With <paramref name="io"/> the bytes come from a recording tee or a replay instead of the kernel.</summary>
+    internal SocketsSource(NetnsThread thread, SocketsMode mode, bool tcpInfo, Func<TimeSpan> clock, CaptureIo io)
+    {
+        _io = io;
         _thread = thread;
         _mode = mode;
         _tcpInfo = tcpInfo;
@@ -70,7 +79,7 @@ public sealed class SocketsSource : ISource, IDisposable
             string? v6Error = null;
             try
             {
-                _client ??= SockDiagClient.Open();
+                _client ??= _io.OpenSockDiag();
                 _client.Tap = Tap;
                 _client.Dump(InetDiag.AF_INET, ext, InetDiag.TCPF_ALL_BUT_BOUND_INACTIVE, sockets, ref stats, _pool);
                 int v4 = sockets.Count;
@@ -147,7 +156,7 @@ public sealed class SocketsSource : ISource, IDisposable
         {
             try
             {
-                ProcNetTcpParser.Parse(File.ReadAllText(ProcNet + file), fam, sockets, ref stats);
+                ProcNetTcpParser.Parse(_io.ReadText(ProcNet + file), fam, sockets, ref stats);
             }
             catch (IOException e)
             {

@@ -3,11 +3,18 @@ namespace NetTop.Cli;
 /// <summary>The mode and options on the command line, before configuration is merged in.</summary>
 public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string> Options, IReadOnlySet<string> Flags)
 {
+    /// <summary>The directory of `record DIR` / `replay DIR`.</summary>
+    public string? Argument { get; init; }
+
     public const string Usage = """
         usage: nettop [OPTIONS]                      live TUI (listen queues, half-open connections)
                nettop snapshot (--json|--text) [--duration SECONDS] [-o FILE] [OPTIONS]
                nettop batch [-n COUNT] [-d SECONDS] [--json] [OPTIONS]   a frame (or JSON line) per tick, like top -b
                nettop serve --metrics HOST:PORT [OPTIONS]               Prometheus metrics at /metrics
+               nettop record DIR [--duration SECONDS] [OPTIONS]         write every source's raw input into DIR
+               nettop replay DIR [--speed X]                            the TUI, driven by a recording
+               nettop replay DIR --batch [-n COUNT] [--json]            a frame (or JSON line) per recorded tick
+               nettop replay DIR --snapshot (--json|--text) [-n TICK] [-o FILE]   the snapshot at TICK (default: the last)
                nettop --help | --version
 
         options:
@@ -28,10 +35,15 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
           -n, --count COUNT       stop after COUNT ticks (default: until SIGINT/SIGTERM)
           -d, --delay SECONDS     seconds between ticks (default: the refresh interval)
           --json                  one snapshot per line (JSON lines) instead of text frames
+        record:
+          --duration SECONDS      stop after this long (default: until SIGINT/SIGTERM); DIR must be new or empty
+        replay (keys: p/space pause, n next tick while paused, + / - speed):
+          --speed X               playback speed, 0.1 to 100 (default 1: as recorded)
+          --batch, --snapshot     headless: every tick to stdout, or one snapshot
         environment: NETTOP_REFRESH, NETTOP_THEME, NETTOP_CAPTURE__SOCKETS, ... override config.json
         """;
 
-    private static readonly HashSet<string> s_modes = ["tui", "snapshot", "batch", "serve", "bench-sockets", "bench-firewall", "record-sockets"];
+    private static readonly HashSet<string> s_modes = ["tui", "snapshot", "batch", "serve", "record", "replay", "bench-sockets", "bench-firewall", "record-sockets"];
 
     // option → config key it binds to (null: mode option, not configuration)
     private static readonly Dictionary<string, string?> s_valued = new()
@@ -48,9 +60,10 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
         ["--count"] = null,
         ["--delay"] = "Refresh",
         ["--metrics"] = null,
+        ["--speed"] = null,
     };
 
-    private static readonly HashSet<string> s_flags = ["--json", "--text", "--help", "--version", "--no-info", "--cleanup", "--demo"];
+    private static readonly HashSet<string> s_flags = ["--json", "--text", "--help", "--version", "--no-info", "--cleanup", "--demo", "--batch", "--snapshot"];
 
     /// <summary>Config keys set by options, for the configuration's command-line layer.</summary>
     public IEnumerable<KeyValuePair<string, string?>> ConfigOverrides =>
@@ -65,6 +78,7 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
         string mode = "tui";
         Dictionary<string, string> options = [];
         HashSet<string> flags = [];
+        string? argument = null;
         for (int i = 0; i < args.Count; i++)
         {
             string a = args[i];
@@ -72,9 +86,14 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
             {
                 if (!s_modes.Contains(a))
                 {
-                    throw new UsageException($"unknown command '{a}'; commands: snapshot, batch, serve");
+                    throw new UsageException($"unknown command '{a}'; commands: snapshot, batch, serve, record, replay");
                 }
                 mode = a;
+                continue;
+            }
+            if (mode is "record" or "replay" && (!a.StartsWith('-') || a == "-") && a.Length > 0)
+            {
+                argument = argument is null ? a : throw new UsageException($"{mode} takes one directory; '{a}' is a second one");
                 continue;
             }
             string name = a, value = "";
@@ -126,8 +145,15 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
             "snapshot" => [.. options.Keys.Where(k => k is "--count" or "--metrics")],
             "batch" => [.. options.Keys.Where(k => k is "--duration" or "--output" or "--metrics")],
             "serve" => [.. flags.Where(f => f is "--json" or "--text"), .. options.Keys.Where(k => k is "--duration" or "--output" or "--count")],
+            "record" => [.. flags.Where(f => f is "--json" or "--text" or "--no-info"),
+                .. options.Keys.Where(k => k is "--output" or "--count" or "--metrics" or "--iterations")],
+            "replay" => [.. options.Keys.Where(k => k is "--duration" or "--metrics" or "--netns" or "--iterations" or "--sockets" or "--delay")],
             _ => [],
         };
+        if (mode != "replay")
+        {
+            misplaced = [.. misplaced, .. flags.Where(f => f is "--batch" or "--snapshot"), .. options.Keys.Where(k => k is "--speed")];
+        }
         if (misplaced.Length > 0)
         {
             string what = mode == "tui" ? "the live view" : $"'{mode}'";
@@ -143,6 +169,10 @@ public sealed record CommandLine(string Mode, IReadOnlyDictionary<string, string
                 throw new UsageException($"--demo watches its own namespace: not allowed with {clash} (see nettop --help)");
             }
         }
-        return new CommandLine(mode, options, flags);
+        if (mode is "record" or "replay" && argument is null)
+        {
+            throw new UsageException($"{mode} needs a directory: nettop {mode} DIR");
+        }
+        return new CommandLine(mode, options, flags) { Argument = argument };
     }
 }

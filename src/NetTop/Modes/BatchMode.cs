@@ -39,10 +39,7 @@ public static class BatchMode
             {
                 HostSnapshot s = await hub.WaitForNextAsync(seen, ct);
                 seen = s.Sequence;
-                byte[] frame = json
-                    ? [.. SnapshotJson.Serialize(s, indented: false), (byte)'\n']
-                    : Encoding.UTF8.GetBytes(SnapshotText.Render(s) + "\n");
-                stdout.Write(frame);
+                stdout.Write(Frame(s, json));
                 stdout.Flush();
                 written++;
             }
@@ -62,4 +59,9 @@ public static class BatchMode
         }
         return ExitCodes.Ok;
     }
+
+    /// <summary>One batch frame: the snapshot as one JSON line, or its text form and a blank line.</summary>
+    internal static byte[] Frame(HostSnapshot s, bool json) => json
+        ? [.. SnapshotJson.Serialize(s, indented: false), (byte)'\n']
+        : Encoding.UTF8.GetBytes(SnapshotText.Render(s) + "\n");
 }

@@ -20,19 +20,7 @@ public static class SnapshotMode
         string? output = cli.Get("--output");
         if (output is not null)
         {
-            if (string.IsNullOrWhiteSpace(output))
-            {
-                throw new UsageException("-o needs a file name");
-            }
-            if (Directory.Exists(output) || output.EndsWith('/'))
-            {
-                throw new UsageException($"-o {output}: is a directory; name a file in it");
-            }
-            string? dir = Path.GetDirectoryName(Path.GetFullPath(output));
-            if (dir is null || !Directory.Exists(dir))
-            {
-                throw new UsageException($"-o {output}: directory {dir} does not exist");
-            }
+            CheckOutput(output);
         }
 
         await using CaptureHub hub = CaptureHub.Create(options.Capture);
@@ -62,6 +50,30 @@ public static class SnapshotMode
         HostSnapshot snapshot = await hub.RefreshAsync(ct);
 
         byte[] bytes = json ? SnapshotJson.Serialize(snapshot) : Encoding.UTF8.GetBytes(SnapshotText.Render(snapshot));
+        return WriteOutput(bytes, json, output);
+    }
+
+    /// <summary>-o FILE must name a file in an existing directory (a usage error otherwise).</summary>
+    internal static void CheckOutput(string output)
+    {
+        if (string.IsNullOrWhiteSpace(output))
+        {
+            throw new UsageException("-o needs a file name");
+        }
+        if (Directory.Exists(output) || output.EndsWith('/'))
+        {
+            throw new UsageException($"-o {output}: is a directory; name a file in it");
+        }
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (dir is null || !Directory.Exists(dir))
+        {
+            throw new UsageException($"-o {output}: directory {dir} does not exist");
+        }
+    }
+
+    /// <summary>Writes the snapshot to stdout, or atomically (mode 0600) to <paramref name="output"/>.</summary>
+    internal static int WriteOutput(byte[] bytes, bool json, string? output)
+    {
         if (output is null)
         {
             try
