@@ -6,8 +6,8 @@ using NetTop.Kernel.Tests.Infrastructure;
 namespace NetTop.Kernel.Tests;
 
 /// <summary>
-/// The documented non-root run: the published single-file binary with `setcap cap_net_admin,cap_net_raw,cap_perfmon+ep`,
-/// run as an unprivileged user (uid 65534) inside a namespace scenario. What each capability gives is asserted:
+/// The documented non-root run: the built app, and the published single-file binary when there is one, with
+/// `setcap cap_net_admin,cap_net_raw,cap_perfmon+ep`, run as an unprivileged user (uid 65534) inside a namespace scenario. What each capability gives is asserted:
 /// sock_diag with max backlog (no capability needed), packets (CAP_NET_RAW), the firewall rules read by iptables-save
 /// running with the CAP_NET_ADMIN NetTop passes on as an ambient capability, and resets; tracepoints need tracefs,
 /// which this kernel mounts 0700 root, so without root the resets come from the packet capture (wire).
@@ -17,25 +17,29 @@ public sealed class CapabilityRunTests
     private const string Nobody = "65534";
     private const string Caps = "cap_net_admin,cap_net_raw,cap_perfmon+ep";
 
-    [PublishedFact("setcap", "getcap", "setpriv", "nsenter", "iptables")]
-    public async Task A_file_capability_binary_run_as_nobody_sees_backlogs_packets_rules_and_resets()
+    /// <summary>
+    /// The framework-dependent build (the apphost `nettop` beside its dlls, what scripts/nettop runs): the host finds
+    /// the shared runtime in its default location even in a secure-exec (file capability) process.
+    /// </summary>
+    [CapabilityFact(Published = false)]
+    public Task The_built_app_with_file_capabilities_run_as_nobody_sees_backlogs_packets_rules_and_resets() =>
+        RunAsNobodyAsync(Path.GetDirectoryName(Requirements.Nettop!)!, Path.GetFileName(Requirements.Nettop!));
+
+    /// <summary>The published single-file binary (scripts/publish), the form the README documents for setcap.</summary>
+    [CapabilityFact(Published = true)]
+    public Task The_published_binary_with_file_capabilities_run_as_nobody_sees_backlogs_packets_rules_and_resets() =>
+        RunAsNobodyAsync(Path.GetDirectoryName(CapabilityFactAttribute.PublishedBinary!)!, "nettop");
+
+    private static async Task RunAsNobodyAsync(string sourceDir, string exeName)
     {
         string dir = Directory.CreateTempSubdirectory("nettop-cap-").FullName;
         try
         {
-            // A copy the unprivileged user can read and execute, with the file capabilities (setcap on the copy only).
+            // A copy the unprivileged user can read and execute, with the file capabilities (setcap on the copy only):
+            // the binary, its dlls and runtimes, config.json and themes/ (not earlier publish outputs).
             File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
-            string exe = Path.Combine(dir, "nettop");
-            File.Copy(PublishedFactAttribute.Binary!, exe);
-            File.SetUnixFileMode(exe, (UnixFileMode)0b111_101_101);
-            // The published layout: config.json and themes/ beside the binary.
-            string published = Path.GetDirectoryName(PublishedFactAttribute.Binary!)!;
-            File.Copy(Path.Combine(published, "config.json"), Path.Combine(dir, "config.json"));
-            Directory.CreateDirectory(Path.Combine(dir, "themes"));
-            foreach (string theme in Directory.GetFiles(Path.Combine(published, "themes")))
-            {
-                File.Copy(theme, Path.Combine(dir, "themes", Path.GetFileName(theme)));
-            }
+            CopyTree(sourceDir, dir, top: true);
+            string exe = Path.Combine(dir, exeName);
             Command.Run(["setcap", Caps, exe]).EnsureSuccess();
             Assert.Contains("cap_net_admin,cap_net_raw,cap_perfmon=ep", Command.Run(["getcap", exe]).EnsureSuccess().Stdout);
             // The single-file host extracts its native libraries under HOME: one that nobody owns.
@@ -98,22 +102,54 @@ public sealed class CapabilityRunTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>Copies a build or publish directory, world-readable, leaving out earlier publish outputs below it.</summary>
+    private static void CopyTree(string from, string to, bool top = false)
+    {
+        foreach (string file in Directory.GetFiles(from))
+        {
+            string target = Path.Combine(to, Path.GetFileName(file));
+            File.Copy(file, target);
+            File.SetUnixFileMode(target, (UnixFileMode)0b111_101_101);
+        }
+        foreach (string sub in Directory.GetDirectories(from))
+        {
+            string name = Path.GetFileName(sub);
+            if (top && name is "publish" or "linux-x64") continue; // earlier `dotnet publish` outputs beside the build
+            string target = Path.Combine(to, name);
+            Directory.CreateDirectory(target);
+            File.SetUnixFileMode(target, (UnixFileMode)0b111_101_101);
+            CopyTree(sub, target, top: false);
+        }
+    }
 }
 
 /// <summary>
-/// Root, the named binaries, and the published single-file build (artifacts/linux-x64/nettop from scripts/publish).
-/// Publishing takes minutes on a busy machine, longer than a test should; without it the test is skipped and says so.
+/// Root and the tools the capability run needs; then either the built app (src/NetTop/bin/…/nettop) or the published
+/// single-file build (artifacts/linux-x64/nettop from scripts/publish, which takes minutes, longer than a test should:
+/// without it that case is skipped and says so).
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
-public sealed class PublishedFactAttribute : FactAttribute
+public sealed class CapabilityFactAttribute : FactAttribute
 {
-    public PublishedFactAttribute(params string[] binaries)
+    public CapabilityFactAttribute()
     {
-        Skip = Requirements.Root(["ip", .. binaries]) ?? (Binary is null
-            ? $"no published single-file binary at {Requirements.RepoRoot ?? "<repo>"}/artifacts/linux-x64/nettop: run scripts/publish first (it takes longer than this test may)"
-            : null);
+        Skip = Requirements.Root(["ip", "setcap", "getcap", "setpriv", "nsenter", "iptables"]);
     }
 
-    public static string? Binary =>
+    public bool Published
+    {
+        get => false;
+        set
+        {
+            Skip ??= value
+                ? PublishedBinary is null
+                    ? $"no published single-file binary at {Requirements.RepoRoot ?? "<repo>"}/artifacts/linux-x64/nettop: run scripts/publish first"
+                    : null
+                : Requirements.NettopMissing;
+        }
+    }
+
+    public static string? PublishedBinary =>
         Requirements.RepoRoot is { } root && Path.Combine(root, "artifacts", "linux-x64", "nettop") is var p && File.Exists(p) ? p : null;
 }

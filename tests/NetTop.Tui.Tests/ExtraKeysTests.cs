@@ -59,6 +59,7 @@ public sealed class ExtraKeysTests
                 Script.Do(() => view.Pull()),
                 Script.Do(() => app.InjectKey(Key.F1)),
                 () => view.Modals.Count == 1,
+                Script.Do(() => app.InjectKey(Key.End)), // the mode's keys close the (long) help
                 () =>
                 {
                     app.LayoutAndDraw();

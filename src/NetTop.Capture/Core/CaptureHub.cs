@@ -369,7 +369,7 @@ public sealed class CaptureHub : IAsyncDisposable
             _attributor = new ResetNetnsAttributor(inode);
             _recording?.SetNetnsInode(inode);
         }
-        _attributor.ObserveSockets(sockets.Sockets);
+        _attributor.ObserveSockets(sockets.Sockets, _time.GetUtcNow());
         _packetEvents.Clear();
         if (_replay is not null && _packets is not null && _packetRing is not null)
         {
@@ -388,6 +388,7 @@ public sealed class CaptureHub : IAsyncDisposable
         if (_resetMode == ResetFeedMode.Tracepoints)
         {
             _resetsTaken += _replay?.DrainResets(_resetEvents) ?? _resets!.Drain(_resetEvents);
+            ReceivedResetResolver.StampStates(_resetEvents, _attributor);
         }
         else if (_resetMode == ResetFeedMode.Wire)
         {

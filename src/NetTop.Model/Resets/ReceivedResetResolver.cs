@@ -97,6 +97,24 @@ public sealed class ReceivedResetResolver
     private static bool NeedsResolving(ResetEvent e) =>
         e.Direction == ResetDirection.Received && e.Origin == ResetOrigin.Tracepoint && e.Kind == ResetKind.Unknown && e.NetnsTag is null;
 
+    /// <summary>
+    /// Gives freshly drained received resets the state their socket had in the recent socket tables, before they wait
+    /// for attribution or their segment: a socket that received a reset is gone from the table within a tick or two,
+    /// and the attributor remembers only <see cref="ResetNetnsAttributor.CookieGenerations"/> tables.
+    /// </summary>
+    public static void StampStates(List<ResetEvent> drained, ResetNetnsAttributor sockets)
+    {
+        for (int i = 0; i < drained.Count; i++)
+        {
+            ResetEvent e = drained[i];
+            if (e.Direction == ResetDirection.Received && e.State == TcpState.Unknown && e.Cookie != 0
+                && sockets.TryGetSocketState(e.Cookie, out TcpState s))
+            {
+                drained[i] = e with { State = s };
+            }
+        }
+    }
+
     private static TcpState StateOf(ResetEvent e, ResetNetnsAttributor? sockets) =>
         e.State != TcpState.Unknown ? e.State
         : e.Cookie != 0 && sockets is not null && sockets.TryGetSocketState(e.Cookie, out TcpState s) ? s

@@ -9,8 +9,9 @@ namespace NetTop.Model.Resets;
 /// <list type="number">
 /// <item>A wire event came from this namespace's own capture: it is ours.</item>
 /// <item>The socket cookie (tcp_receive_reset) is in one of the namespace's recent sock_diag snapshots (cookies
-///   are global and unique, so a hit is exact). The last <see cref="CookieGenerations"/> snapshots count,
-///   because the reset socket is often gone by the next one.</item>
+///   are global and unique, so a hit is exact). A socket is remembered for <see cref="CookieGenerations"/> snapshots
+///   and at least <see cref="CookieRetention"/> after it was last seen, because the reset socket is often gone by the
+///   next one and its event can reach the hub a few fast ticks later.</item>
 /// <item>The event ran in process context (an active reset from close()) and that task's netns inode
 ///   (/proc/PID/task/TID/ns/net, read when the event arrived) equals the watched one: ours. (A different inode
 ///   is not proof on its own: a thread may close a socket it made in another namespace, as NetTop's own
@@ -20,17 +21,20 @@ namespace NetTop.Model.Resets;
 ///   the same ports within that window is unlikely.)</item>
 /// <item>Otherwise it is tagged <see cref="ResetEvent.OtherNetns"/>.</item>
 /// </list>
-/// Bounded: cookies of a few snapshots, RSTs of the last window (at most <see cref="MaxRsts"/>).
+/// Bounded: the live sockets plus those gone within the retention, RSTs of the last window (at most <see cref="MaxRsts"/>).
 /// Not thread-safe: call from the hub tick.
 /// </summary>
 public sealed class ResetNetnsAttributor
 {
     public const int CookieGenerations = 3;
+    /// <summary>How long a socket's cookie is remembered after its last snapshot, when snapshots carry a time.</summary>
+    public static readonly TimeSpan CookieRetention = TimeSpan.FromSeconds(5);
     public const int MaxRsts = 65_536;
     public const int MaxPending = 65_536;
 
     private readonly ulong? _watchedInode;
-    private readonly Queue<Dictionary<ulong, TcpState>> _cookies = new();
+    private readonly Dictionary<ulong, (TcpState State, long Generation, DateTimeOffset? At)> _cookies = [];
+    private long _generation;
     private readonly Dictionary<(NetEndpoint, NetEndpoint), DateTimeOffset> _rsts = [];
     private readonly Queue<((NetEndpoint, NetEndpoint) Key, DateTimeOffset At)> _rstOrder = new();
     private readonly Queue<ResetEvent> _pending = new();
@@ -47,33 +51,36 @@ public sealed class ResetNetnsAttributor
     public ulong? WatchedNetnsInode => _watchedInode;
     public int TrackedRsts => _rsts.Count;
 
-    /// <summary>Remembers the cookies (and states) of one sock_diag snapshot of the watched namespace.</summary>
-    public void ObserveSockets(SocketTable sockets)
+    /// <summary>
+    /// Remembers the cookies (and states) of one sock_diag snapshot of the watched namespace, and forgets sockets last
+    /// seen <see cref="CookieGenerations"/> snapshots ago, and (with <paramref name="now"/>) more than
+    /// <see cref="CookieRetention"/> ago.
+    /// </summary>
+    public void ObserveSockets(SocketTable sockets, DateTimeOffset? now = null)
     {
-        Dictionary<ulong, TcpState> set = _cookies.Count >= CookieGenerations ? _cookies.Dequeue() : [];
-        set.Clear();
+        long gen = ++_generation;
         foreach (ref readonly TcpSocket s in sockets.Span)
         {
-            if (s.Cookie != 0) set[s.Cookie] = s.State;
+            if (s.Cookie != 0) _cookies[s.Cookie] = (s.State, gen, now);
         }
-        _cookies.Enqueue(set);
+        foreach (KeyValuePair<ulong, (TcpState State, long Generation, DateTimeOffset? At)> kv in _cookies)
+        {
+            bool old = gen - kv.Value.Generation >= CookieGenerations
+                && (now is not { } t || kv.Value.At is not { } seen || t - seen > CookieRetention);
+            if (old) _cookies.Remove(kv.Key); // removing while enumerating is allowed for Dictionary
+        }
     }
 
-    /// <summary>The socket's state in the newest of the remembered snapshots that held <paramref name="cookie"/>.</summary>
+    /// <summary>The socket's state in the newest remembered snapshot that held <paramref name="cookie"/>.</summary>
     public bool TryGetSocketState(ulong cookie, out TcpState state)
     {
-        state = TcpState.Unknown;
-        bool found = false;
-        foreach (Dictionary<ulong, TcpState> set in _cookies) // oldest first: the last hit is the newest
-        {
-            if (set.TryGetValue(cookie, out TcpState s))
-            {
-                state = s;
-                found = true;
-            }
-        }
+        bool found = _cookies.TryGetValue(cookie, out var v);
+        state = found ? v.State : TcpState.Unknown;
         return found;
     }
+
+    /// <summary>Sockets whose cookie is remembered (live and recently gone).</summary>
+    public int TrackedCookies => _cookies.Count;
 
     /// <summary>Remembers the RSTs the watched namespace's capture saw (other packets are ignored).</summary>
     public void ObservePackets(IEnumerable<PacketEvent> packets)
@@ -155,12 +162,9 @@ public sealed class ResetNetnsAttributor
     public bool Belongs(ResetEvent e)
     {
         if (e.Origin == ResetOrigin.Wire) return true;
-        if (e.Cookie != 0)
+        if (e.Cookie != 0 && _cookies.ContainsKey(e.Cookie))
         {
-            foreach (Dictionary<ulong, TcpState> set in _cookies)
-            {
-                if (set.ContainsKey(e.Cookie)) return true;
-            }
+            return true;
         }
         if (e.NetnsInode is { } inode && inode == _watchedInode)
         {

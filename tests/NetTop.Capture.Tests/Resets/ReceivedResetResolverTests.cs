@@ -93,4 +93,20 @@ public sealed class ReceivedResetResolverTests
         Assert.Equal(2, output.Count);
         Assert.Equal(0, r.Pending);
     }
+
+    [Fact]
+    public void The_state_is_taken_when_the_event_is_drained_so_a_socket_gone_for_many_ticks_since_keeps_it()
+    {
+        ResetNetnsAttributor sockets = new(null);
+        sockets.ObserveSockets(Table(0x77, TcpState.Established));
+        List<ResetEvent> drained = [Received(cookie: 0x77), Received(cookie: 0x78), Received(cookie: 0) with { Direction = ResetDirection.Sent }];
+        ReceivedResetResolver.StampStates(drained, sockets);
+        // The socket leaves the table (it received the reset) for more ticks than the attributor remembers.
+        for (int i = 0; i <= ResetNetnsAttributor.CookieGenerations; i++)
+        {
+            sockets.ObserveSockets(Table(0x99, TcpState.Listen));
+        }
+        Assert.False(sockets.TryGetSocketState(0x77, out _));
+        Assert.Equal([TcpState.Established, TcpState.Unknown, TcpState.Unknown], drained.Select(e => e.State));
+    }
 }

@@ -84,6 +84,21 @@ public sealed class WireAndAttributionTests
     };
 
     [Fact]
+    public void With_times_a_gone_socket_is_remembered_for_the_retention_however_fast_the_snapshots_come()
+    {
+        ResetNetnsAttributor a = new(watchedNetnsInode: 1);
+        DateTimeOffset t0 = DateTimeOffset.UnixEpoch.AddDays(20_000);
+        a.ObserveSockets(Table(0x42fe), t0);
+        // Fast ticks (a test polling, or a 0.2 s refresh): many snapshots within the retention.
+        for (int i = 1; i <= 10; i++) a.ObserveSockets(SocketTable.Empty, t0.AddMilliseconds(100 * i));
+        Assert.True(a.TryGetSocketState(0x42fe, out _));
+        Assert.True(a.Belongs(Traced(cookie: 0x42fe)));
+        a.ObserveSockets(SocketTable.Empty, t0 + ResetNetnsAttributor.CookieRetention + TimeSpan.FromMilliseconds(1));
+        Assert.False(a.Belongs(Traced(cookie: 0x42fe)));
+        Assert.Equal(0, a.TrackedCookies);
+    }
+
+    [Fact]
     public void Attribution_by_cookie_process_netns_and_wire_match()
     {
         ResetNetnsAttributor a = new(watchedNetnsInode: 4026532454);
@@ -99,6 +114,7 @@ public sealed class WireAndAttributionTests
         Assert.True(a.Belongs(Traced(cookie: 0x42fe)));
         a.ObserveSockets(SocketTable.Empty);
         Assert.False(a.Belongs(Traced(cookie: 0x42fe)));
+        Assert.Equal(0, a.TrackedCookies);
 
         // a RST of the same 4-tuple (either orientation) seen by this namespace's capture, within the window
         a.ObservePackets([Tcp(Client, Server, TcpFlags.Rst, 1, 0, PacketDirection.In)]);
