@@ -34,9 +34,18 @@ public static class Program
         }
 
         using CancellationTokenSource stop = new();
-        // SIGINT/SIGTERM end the run cleanly (the TUI restores the terminal, files are not left half-written).
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        // SIGINT/SIGTERM end the run cleanly (the TUI restores the terminal, files are not left half-written), and so
+        // does SIGHUP: a closed terminal or ssh session must not leave trace rules or a demo namespace behind.
+        // Should the normal way out stall (see ShutdownGuard), the guard runs the registered cleanups and exits.
+        void Stop(PosixSignalContext c, TimeSpan grace)
+        {
+            c.Cancel = true;
+            ShutdownGuard.Arm(grace, ExitCodes.Ok);
+            stop.Cancel();
+        }
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Stop(c, TimeSpan.FromSeconds(20)));
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Stop(c, TimeSpan.FromSeconds(20)));
+        using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => Stop(c, TimeSpan.FromSeconds(3)));
         try
         {
             if (cli.Has("--demo"))

@@ -22,6 +22,7 @@ public static class DemoMode
             Console.Error.WriteLine($"nettop: {e.Message}");
             return ExitCodes.Failure;
         }
+        using IDisposable guard = ShutdownGuard.Register(_ => env.DisposeAsync().AsTask());
         int rc;
         try
         {

@@ -26,6 +26,13 @@ public static class TuiMode
             {
             }
         }, CancellationToken.None);
+        // If the terminal hangs up while a flow is traced, the UI may never return to remove the trace rules itself.
+        using IDisposable guard = ShutdownGuard.Register(async limit =>
+        {
+            NetTop.Capture.Namespaces.NetnsTarget? target = options.Capture.Netns is { } n ? NetTop.Capture.Namespaces.NetnsTarget.Resolve(n) : null;
+            using NetTop.Capture.Namespaces.NetnsThread thread = NetTop.Capture.Namespaces.NetnsThread.Start("nettop-guard", target);
+            await Capture.Firewall.FlowTracer.CleanupAsync(thread, limit);
+        });
         int rc;
         try
         {

@@ -61,6 +61,42 @@ public sealed class TraceLifetimeTests(ITestOutputHelper output)
         }
     }
 
+    [EndToEndFact]
+    public async Task Closing_the_terminal_while_tracing_leaves_no_trace_rule()
+    {
+        using TestNamespace ns = TestNamespace.Create();
+        int port = TestNamespace.RandomPort();
+        string q = port.ToString(CultureInfo.InvariantCulture);
+        ns.AddIptablesRule("INPUT", "-p", "tcp", "--dport", q, "--syn", "-j", "DROP");
+        await ns.ConnectNonBlockingAsync(new IPEndPoint(IPAddress.Loopback, port));
+
+        using TmuxSession tmux = TmuxSession.Start([Requirements.Nettop!, "--netns", ns.Name, "--refresh", "0.5"]);
+        int pid = 0;
+        try
+        {
+            string screen = await tmux.WaitForScreenAsync(s => s.Contains($"127.0.0.1:{q}", StringComparison.Ordinal), ScreenTimeout);
+            Require(screen.Contains($"127.0.0.1:{q}", StringComparison.Ordinal), $"no SYN_SENT row to 127.0.0.1:{q}", tmux);
+            await StartTraceAsync(tmux, ns);
+            pid = PanePid(tmux);
+            // The terminal goes away (an ssh session dropped): tmux hangs up the pane, NetTop gets SIGHUP.
+            Command.Run(["tmux", "kill-session", "-t", $"={tmux.Name}"]).EnsureSuccess();
+            Stopwatch sw = Stopwatch.StartNew();
+            string proc = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}";
+            while (Directory.Exists(proc) && sw.Elapsed < ExitTimeout)
+            {
+                await Task.Delay(100);
+            }
+            Assert.False(Directory.Exists(proc), $"NetTop ({pid}) was still running {ExitTimeout.TotalSeconds} s after its terminal closed");
+            string left = TraceRules(ns);
+            Assert.True(left.Length == 0, $"after the hang-up these remain in {ns.Name}:\n{left}");
+        }
+        finally
+        {
+            output.WriteLine($"tmux session {tmux.Name}, netns {ns.Name}, nettop pid {pid}; last screen:");
+            output.WriteLine(tmux.LastScreen);
+        }
+    }
+
     /// <summary>Focuses the Half-open panel, presses `t` and waits until the namespace holds the trace rule.</summary>
     private static async Task StartTraceAsync(TmuxSession tmux, TestNamespace ns)
     {
