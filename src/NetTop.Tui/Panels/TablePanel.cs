@@ -338,6 +338,11 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
         int selectedRow = sel is { } s0 && s0.SelectedCell.Y >= 0 && s0.SelectedCell.Y < _source.Rows ? s0.SelectedCell.Y : -1;
         ulong? key = selectedRow >= 0 ? _source.KeyAt(selectedRow) : null;
         int screenRow = selectedRow - Table.RowOffset;
+        if (selectedRow == 0 && _spec.FollowNewest && _source.SortColumn < 0 && !_source.Reversed)
+        {
+            key = null; // stay on the newest row (see PanelSpec.FollowNewest)
+            selectedRow = -1;
+        }
 
         _source.SetRows(_spec.Rows(snapshot));
         if (_spec.TitleOf is { } titleOf)
