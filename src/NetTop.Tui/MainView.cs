@@ -61,7 +61,8 @@ public sealed class MainView : Window
         "  Esc  q           back to the screen below (a trace stops and removes its rules)",
         "  ↑ ↓ PgUp PgDn    scroll or move; Home End jump",
         "  Enter            open the selected socket (listener detail)",
-        "  w                write this flow's captured packets to a pcap file",
+        "  w                write this flow's captured packets to a pcap file (connection, reset, trace)",
+        "  s  T  + -  p     snapshot (of this screen), next theme, refresh interval, pause: as above",
         "",
         "Colors (the same meaning in every theme)",
         "  red              losing connections now: a full accept queue, rising drops,",
@@ -417,6 +418,7 @@ public sealed class MainView : Window
         if (modal is ModalView mv)
         {
             mv.WriteFlowRequested += WritePcap;
+            mv.ScreenKeyPressed += ScreenKey;
         }
         _modals.Add(modal);
         ShowHeader();
@@ -433,6 +435,39 @@ public sealed class MainView : Window
             // The uncovered screen catches up with the snapshot it did not follow while covered.
             RefreshTop();
         }
+    }
+
+    /// <summary>
+    /// A key of <see cref="ModalView.ScreenKeys"/> pressed in a detail: it does what it does on the main screen
+    /// (`s` saves the screen as drawn, which is the detail).
+    /// </summary>
+    private bool ScreenKey(Key key)
+    {
+        if (key == Key.S)
+        {
+            SaveSnapshot();
+        }
+        else if (key == Key.T.WithShift)
+        {
+            NextTheme();
+        }
+        else if (key == new Key('+') || key == new Key('='))
+        {
+            StepRefresh(1);
+        }
+        else if (key == new Key('-'))
+        {
+            StepRefresh(-1);
+        }
+        else if (key == Key.P)
+        {
+            TogglePause();
+        }
+        else
+        {
+            return false;
+        }
+        return true;
     }
 
     /// <summary>Zooms the focused panel to the whole area between the header and the status line, or restores.</summary>
@@ -639,6 +674,10 @@ public sealed class MainView : Window
         {
             p.ApplyTheme(theme);
         }
+        foreach (Runnable m in _modals)
+        {
+            (m as ModalView)?.ApplyTheme(theme);
+        }
         // A theme switch does not invalidate views by itself (cheat sheet §5).
         RedrawAll();
     }
@@ -827,7 +866,7 @@ public sealed class MainView : Window
         }
 
         SetNote($"tracing {row.Local} ⇄ {row.Remote}");
-        TraceView view = new(trace, _theme);
+        TraceView view = new(trace, _theme) { Flow = (row.Local, row.Remote) }; // `w` writes the traced flow's packets
         object? timer = App?.AddTimeout(_options.TraceRefresh, () =>
         {
             view.Poll();
