@@ -8,6 +8,7 @@ using NetTop.Model.Tables;
 using NetTop.Tui.Detail;
 using NetTop.Tui.Panels;
 using NetTop.Tui.Themes;
+using Terminal.Gui.App;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
@@ -60,7 +61,8 @@ public sealed class MainView : Window
         "  Esc  q           back to the screen below (a trace stops and removes its rules)",
         "  ↑ ↓ PgUp PgDn    scroll or move; Home End jump",
         "  Enter            open the selected socket (listener detail)",
-        "  w                write this flow's captured packets to a pcap file",
+        "  w                write this flow's captured packets to a pcap file (connection, reset, trace)",
+        "  s  T  + -  p     snapshot (of this screen), next theme, refresh interval, pause: as above",
         "",
         "Colors (the same meaning in every theme)",
         "  red              losing connections now: a full accept queue, rising drops,",
@@ -164,6 +166,11 @@ public sealed class MainView : Window
         }
 
         Add(_header, _counters, _prompt, _listeners, _halfOpen, _resets, _firewall, _status);
+        foreach (View v in SubViews)
+        {
+            // A view shown or hidden changes what covers the screen: the next draw repaints it all.
+            v.VisibleChanged += (_, _) => _redrawAll = true;
+        }
 
         // Keys. View bindings run before the application's, so these win over the defaults (Esc = Quit,
         // Tab = next tab stop) and work the same under TuiApp and in headless tests.
@@ -233,6 +240,64 @@ public sealed class MainView : Window
         _status.Set([], Hints, "waiting for first snapshot  ");
         _listeners.Table.SetFocus();
     }
+
+    /// <summary>
+    /// True when the next draw must clear the whole screen and redraw every view (first draw, layout or size
+    /// change, a view shown or hidden, a modal closed, a new theme); false when only the views that changed draw.
+    /// </summary>
+    private bool _redrawAll = true;
+
+    /// <summary>Draws the whole screen again at the next draw (a theme switch, a screen uncovered by a modal).</summary>
+    internal void RedrawAll()
+    {
+        _redrawAll = true;
+        SetNeedsDraw();
+    }
+
+    /// <summary>
+    /// Terminal.Gui 2.5 marks a view's whole viewport for drawing when any of its subviews needs drawing
+    /// (View.DoDrawAdornments), and clearing it then marks every subview: one changed clock in the header
+    /// cleared the screen and redrew all four panels every tick. The subviews tile this view (header, counters,
+    /// panels, status line), so its own clear is skipped unless the picture as a whole is invalid; subviews that
+    /// changed still draw themselves. With a modal open the library's behaviour is kept (it redraws what the
+    /// modal covers in its own order).
+    /// </summary>
+    protected override bool OnClearingViewport()
+    {
+        if (_redrawAll || _modals.Count > 0)
+        {
+            _redrawAll = false;
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>A layout pass moved or resized subviews (zoom, terminal resize, status line height).</summary>
+    protected override void OnSubViewsLaidOut(LayoutEventArgs args)
+    {
+        _redrawAll = true;
+        base.OnSubViewsLaidOut(args);
+    }
+
+    private IApplication? _clearedContentsSource;
+
+    /// <summary>A forced redraw (Ctrl-L style refresh, resume after suspend) clears the driver's buffer first.</summary>
+    protected override void OnIsRunningChanged(bool newIsRunning)
+    {
+        base.OnIsRunningChanged(newIsRunning);
+        if (_clearedContentsSource?.Driver is { } old)
+        {
+            old.ClearedContents -= OnClearedContents;
+            _clearedContentsSource = null;
+        }
+        if (newIsRunning && App?.Driver is { } driver)
+        {
+            driver.ClearedContents += OnClearedContents;
+            _clearedContentsSource = App;
+        }
+    }
+
+    private void OnClearedContents(object? sender, EventArgs e) => _redrawAll = true;
 
     /// <summary>The snapshot on the screen (null until the first one).</summary>
     public HostSnapshot? Shown { get; private set; }
@@ -365,6 +430,7 @@ public sealed class MainView : Window
         if (modal is ModalView mv)
         {
             mv.WriteFlowRequested += WritePcap;
+            mv.ScreenKeyPressed += ScreenKey;
         }
         _modals.Add(modal);
         ShowHeader();
@@ -376,10 +442,44 @@ public sealed class MainView : Window
         {
             _modals.Remove(modal);
             modal.Dispose();
+            RedrawAll(); // the modal's cells are still on the screen
             ShowHeader();
             // The uncovered screen catches up with the snapshot it did not follow while covered.
             RefreshTop();
         }
+    }
+
+    /// <summary>
+    /// A key of <see cref="ModalView.ScreenKeys"/> pressed in a detail: it does what it does on the main screen
+    /// (`s` saves the screen as drawn, which is the detail).
+    /// </summary>
+    private bool ScreenKey(Key key)
+    {
+        if (key == Key.S)
+        {
+            SaveSnapshot();
+        }
+        else if (key == Key.T.WithShift)
+        {
+            NextTheme();
+        }
+        else if (key == new Key('+') || key == new Key('='))
+        {
+            StepRefresh(1);
+        }
+        else if (key == new Key('-'))
+        {
+            StepRefresh(-1);
+        }
+        else if (key == Key.P)
+        {
+            TogglePause();
+        }
+        else
+        {
+            return false;
+        }
+        return true;
     }
 
     /// <summary>Zooms the focused panel to the whole area between the header and the status line, or restores.</summary>
@@ -587,8 +687,12 @@ public sealed class MainView : Window
         {
             p.ApplyTheme(theme);
         }
+        foreach (Runnable m in _modals)
+        {
+            (m as ModalView)?.ApplyTheme(theme);
+        }
         // A theme switch does not invalidate views by itself (cheat sheet §5).
-        SetNeedsDraw();
+        RedrawAll();
     }
 
     /// <summary>`w` on the main screen: the selected row's flow (Half-open and RST feed rows have one).</summary>
@@ -786,7 +890,7 @@ public sealed class MainView : Window
         }
 
         SetNote($"tracing {row.Local} ⇄ {row.Remote}");
-        TraceView view = new(trace, _theme);
+        TraceView view = new(trace, _theme) { Flow = (row.Local, row.Remote) }; // `w` writes the traced flow's packets
         object? timer = App?.AddTimeout(_options.TraceRefresh, () =>
         {
             view.Poll();

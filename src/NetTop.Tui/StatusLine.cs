@@ -48,7 +48,12 @@ internal sealed class StatusLine : View
 
     public void Set(ImmutableArray<SourceStatus> sources, string hints, string? note)
     {
-        _sources = sources.IsDefault ? [] : sources;
+        sources = sources.IsDefault ? [] : sources;
+        if (hints == _hints && note == _note && sources.SequenceEqual(_sources))
+        {
+            return; // every tick sets the line; unchanged, it is not drawn again
+        }
+        _sources = sources;
         _hints = hints;
         _note = note;
         StringBuilder detail = new();
@@ -65,7 +70,12 @@ internal sealed class StatusLine : View
             detail.Append(s.Name).Append(": ").Append(s.DetailWithFix);
         }
         DetailLine = detail.Length > 0 ? detail.ToString() : null;
-        Height = DetailLine is null ? 1 : 2;
+        int height = DetailLine is null ? 1 : 2;
+        if (Frame.Height != height)
+        {
+            // Terminal.Gui 2.5 clears and redraws the whole screen after any Height assignment, even an equal one.
+            Height = height;
+        }
         SetNeedsDraw();
     }
 

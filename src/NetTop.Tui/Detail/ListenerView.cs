@@ -58,6 +58,12 @@ internal sealed class ListenerView : ModalView, ILiveView
 
     public bool IsGone { get; private set; }
 
+    protected override void OnThemeApplied(Theme theme)
+    {
+        _head.ApplyTheme(theme);
+        Panel.ApplyTheme(theme);
+    }
+
     public void Refresh(HostSnapshot snapshot)
     {
         ListenerRow? row = snapshot.Listeners.FirstOrDefault(l => l.Key == _key);

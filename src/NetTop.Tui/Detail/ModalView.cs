@@ -52,10 +52,41 @@ internal abstract class ModalView : Runnable
             return true;
         });
         KeyBindings.ReplaceCommands(Key.W, Command.Save);
+        // Keys that work on every screen, as in htop and k9s: the main screen does what they say.
+        AddCommand(Command.Context, ctx => ctx?.Binding?.Data is Key key && ScreenKeyPressed?.Invoke(key) == true);
+        foreach (Key key in ScreenKeys)
+        {
+            KeyBindings.Remove(key);
+            KeyBindings.Add(key, new KeyBinding([Command.Context], data: key)); // named: a Key would bind the Key overload
+        }
         Crumb = title;
     }
 
-    protected Theme Theme { get; }
+    /// <summary>
+    /// The main screen's keys that also work in a detail: `s` snapshot (of the screen as drawn, i.e. this detail),
+    /// `T` next theme, `+` `-` refresh interval, `p` pause.
+    /// </summary>
+    internal static readonly Key[] ScreenKeys = [Key.S, Key.T.WithShift, new Key('+'), new Key('='), new Key('-'), Key.P];
+
+    /// <summary>One of <see cref="ScreenKeys"/> was pressed; the handler returns true when it did something.</summary>
+    public event Func<Key, bool>? ScreenKeyPressed;
+
+    protected Theme Theme { get; private set; }
+
+    /// <summary>`T` while this screen is open: its frame, hint line and panes take the new theme's colors.</summary>
+    public void ApplyTheme(Theme theme)
+    {
+        Theme = theme;
+        SetScheme(theme.Panel);
+        _footer.SetScheme(theme.Status);
+        OnThemeApplied(theme);
+        SetNeedsDraw();
+    }
+
+    /// <summary>Subclasses re-color what they made from the theme.</summary>
+    protected virtual void OnThemeApplied(Theme theme)
+    {
+    }
 
     /// <summary>This screen's part of the header's breadcrumb (short: the title without decoration).</summary>
     public string Crumb { get; init; }
@@ -106,6 +137,8 @@ internal sealed class DetailView : ModalView, ILiveView
     public TextPane Pane { get; }
 
     public bool IsGone { get; private set; }
+
+    protected override void OnThemeApplied(Theme theme) => Pane.ApplyTheme(theme);
 
     public void Refresh(HostSnapshot snapshot)
     {

@@ -35,4 +35,6 @@ internal sealed class StacksView : ModalView, ILiveView
     internal TablePanel<ResetStackRow> Panel { get; }
 
     public void Refresh(HostSnapshot snapshot) => Panel.Show(snapshot);
+
+    protected override void OnThemeApplied(Theme theme) => Panel.ApplyTheme(theme);
 }

@@ -14,7 +14,7 @@ namespace NetTop.Tui.Detail;
 internal sealed class TextPane : View
 {
     private const string Continuation = "    ";
-    private readonly Theme _theme;
+    private Theme _theme;
     private IReadOnlyList<string> _lines = [];
     private List<(string Text, bool Problem)> _wrapped = [];
     private int _wrappedWidth = -1;
@@ -37,6 +37,13 @@ internal sealed class TextPane : View
         KeyBindings.ReplaceCommands(Key.PageDown, Command.PageDown);
         KeyBindings.ReplaceCommands(Key.Home, Command.Start);
         KeyBindings.ReplaceCommands(Key.End, Command.End);
+    }
+
+    /// <summary>A new theme (`T`): the problem lines' color comes from it.</summary>
+    public void ApplyTheme(Theme theme)
+    {
+        _theme = theme;
+        SetNeedsDraw();
     }
 
     /// <summary>Keep the end in view as lines are added (until the user scrolls away from it).</summary>

@@ -18,7 +18,7 @@ internal sealed class TraceView : ModalView
     private long _version = -1;
 
     public TraceView(IFlowTraceView trace, Theme theme)
-        : base("Trace " + trace.Title, theme, "Esc stop tracing and close  ↑↓ PgUp PgDn scroll")
+        : base("Trace " + trace.Title, theme, "Esc stop tracing and close  ↑↓ PgUp PgDn scroll  w write pcap")
     {
         _trace = trace;
         _status = new DataLabel { X = 0, Y = 0, Width = Dim.Fill(), Height = 1 };
@@ -31,6 +31,8 @@ internal sealed class TraceView : ModalView
     public TextPane Pane { get; }
 
     internal string StatusText => _status.Text;
+
+    protected override void OnThemeApplied(Theme theme) => Pane.ApplyTheme(theme);
 
     /// <summary>Reads the trace; redraws the packets only when its version moved.</summary>
     public void Poll()

@@ -38,6 +38,14 @@ internal sealed record PanelSpec<T>
     public Func<T, (NetEndpoint Local, NetEndpoint Remote)?>? Flow { get; init; }
     /// <summary>What each column sorts by (parallel to <see cref="Columns"/>); a missing or null entry sorts by the cell text.</summary>
     public ImmutableArray<Func<T, SortKey>> SortKeys { get; init; } = [];
+    /// <summary>
+    /// A feed, newest first (the RST feed): in the model's order a selection on the first row stays on the first
+    /// row, so new rows show at the top (`tail -f` habit). Without it the selection follows its row's key, and
+    /// each new row above pushed the view down one row: after a minute at one reset a second the panel showed
+    /// resets a minute old while the totals kept rising. A selection the user moved off the top still follows
+    /// its row.
+    /// </summary>
+    public bool FollowNewest { get; init; }
 
     /// <summary>The empty text for a snapshot: the source's reason while it is not ok.</summary>
     public (string Text, bool IsProblem) Empty(HostSnapshot snapshot)
@@ -127,6 +135,7 @@ internal static class PanelSpecs
     public static readonly PanelSpec<ResetRow> Resets = new()
     {
         Title = "RST feed",
+        FollowNewest = true,
         Columns = ResetTables.Feed,
         Rows = static s => s.Resets,
         Key = StableHash.Of,

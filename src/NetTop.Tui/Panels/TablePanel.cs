@@ -226,7 +226,42 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
         UpdateEmpty(null);
     }
 
-    private void Restore(ulong? key, int screenRow, int selectedRow)
+    /// <summary>
+    /// What the table showed when it was last invalidated: row count, first row, selected row, then each visible
+    /// row's severity and cells. A tick whose rows draw the same text leaves the table (and so its panel) undrawn.
+    /// </summary>
+    private readonly List<string> _shown = [];
+    private readonly List<string> _showing = [];
+
+    /// <summary>True when the table would now draw something else than at its last invalidation.</summary>
+    private bool ShownChanged()
+    {
+        _showing.Clear();
+        int first = Table.RowOffset;
+        int selected = Table.Value is { } sel ? sel.SelectedCell.Y : -1;
+        _showing.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_source.Rows} {first} {selected}"));
+        _showing.AddRange(_source.ColumnNames);
+        // Viewport.Height counts the header line too: one row more than is visible, which only costs a compare.
+        int end = Math.Min(_source.Rows, first + Math.Max(0, Table.Viewport.Height));
+        for (int r = Math.Max(0, first); r < end; r++)
+        {
+            _showing.Add(((int)_spec.Severity(_source.RowAt(r))).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            for (int c = 0; c < _source.Columns; c++)
+            {
+                _showing.Add(_source[r, c]?.ToString() ?? "");
+            }
+        }
+        if (_showing.SequenceEqual(_shown))
+        {
+            return false;
+        }
+        _shown.Clear();
+        _shown.AddRange(_showing);
+        return true;
+    }
+
+    /// <param name="onlyIfChanged">A tick: leave the table undrawn when it would draw the same text.</param>
+    private void Restore(ulong? key, int screenRow, int selectedRow, bool onlyIfChanged = false)
     {
         if (key is { } k && _source.IndexOfKey(k) is var row and >= 0)
         {
@@ -244,7 +279,11 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
             Table.SetSelection(0, 0, false);
             Table.RowOffset = 0;
         }
-        Table.Update();
+        if (ShownChanged() || !onlyIfChanged)
+        {
+            Table.Update();
+            ShownChanged(); // Update may have clamped the first row: remember what will be drawn
+        }
     }
 
     private void UpdateTitle()
@@ -299,6 +338,11 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
         int selectedRow = sel is { } s0 && s0.SelectedCell.Y >= 0 && s0.SelectedCell.Y < _source.Rows ? s0.SelectedCell.Y : -1;
         ulong? key = selectedRow >= 0 ? _source.KeyAt(selectedRow) : null;
         int screenRow = selectedRow - Table.RowOffset;
+        if (selectedRow == 0 && _spec.FollowNewest && _source.SortColumn < 0 && !_source.Reversed)
+        {
+            key = null; // stay on the newest row (see PanelSpec.FollowNewest)
+            selectedRow = -1;
+        }
 
         _source.SetRows(_spec.Rows(snapshot));
         if (_spec.TitleOf is { } titleOf)
@@ -307,6 +351,6 @@ internal sealed class TablePanel<T> : FrameView, ISnapshotPanel
         }
         UpdateTitle();
         UpdateEmpty(snapshot);
-        Restore(key, Math.Max(0, screenRow), selectedRow);
+        Restore(key, Math.Max(0, screenRow), selectedRow, onlyIfChanged: true);
     }
 }
