@@ -123,6 +123,52 @@ public sealed class FirewallTrackerTests
     }
 
     [Fact]
+    public void An_unchanged_rule_object_reuses_its_row_only_while_the_row_cannot_change()
+    {
+        // The parser hands back the same FirewallRule object for a rule whose text and counters did not change.
+        FirewallTracker t = new();
+        FirewallSample s0 = Rules.Sample(0, ("INPUT", Drop1060, 0), ("INPUT", Ssh, 0));
+        FirewallRule drop = s0.Rules[0], ssh = s0.Rules[1];
+        FirewallSample At(int sec, FirewallRule d) => s0 with { At = TimeSpan.FromSeconds(sec), Rules = [d, ssh] };
+        t.Update(s0);
+        // Hot for one poll, then idle: the rate drops to 0 and the history keeps the non-zero point for 60 polls.
+        drop = drop with { Packets = 10, Bytes = 600 };
+        FirewallRow hot = Row(t.Update(At(1, drop)), Drop1060);
+        Assert.Equal(10.0, hot.PacketsPerSec!.Value, 9);
+        FirewallRow previous = hot;
+        for (int sec = 2; sec <= FirewallTracker.HistoryLength; sec++)
+        {
+            FirewallRow r = Row(t.Update(At(sec, drop)), Drop1060);
+            Assert.NotSame(previous, r); // the history changes on every poll until the 10 leaves it
+            Assert.Equal(0.0, r.PacketsPerSec!.Value, 9);
+            Assert.Equal(sec, r.History.Length);
+            previous = r;
+        }
+        Assert.Equal(10f, previous.History[0]);
+        FirewallRow idle = Row(t.Update(At(FirewallTracker.HistoryLength + 1, drop)), Drop1060);
+        Assert.NotSame(previous, idle);
+        Assert.All(idle.History, v => Assert.Equal(0f, v));
+        Assert.Equal(FirewallTracker.HistoryLength, idle.History.Length);
+        // From now on nothing the row shows can change: the same row object comes back, with the same values.
+        FirewallRow again = Row(t.Update(At(FirewallTracker.HistoryLength + 2, drop)), Drop1060);
+        Assert.Same(idle, again);
+        Assert.Same(drop, again.Rule);
+        Assert.Equal(0.0, again.PacketsPerSec!.Value, 9);
+        Assert.Equal(RateState.Data, again.RateState);
+        // Counters that move give a new rule object and a new row with the rate and the history point.
+        FirewallRule moved = drop with { Packets = 30, Bytes = 1800 };
+        FirewallRow after = Row(t.Update(At(FirewallTracker.HistoryLength + 3, moved)), Drop1060);
+        Assert.NotSame(again, after);
+        Assert.Equal(20.0, after.PacketsPerSec!.Value, 9);
+        Assert.Equal(20f, after.History[^1]);
+        // The same (moved) object on the next poll: rate back to 0, and the 20 is still in the history: a new row.
+        FirewallRow next = Row(t.Update(At(FirewallTracker.HistoryLength + 4, moved)), Drop1060);
+        Assert.NotSame(after, next);
+        Assert.Equal(0.0, next.PacketsPerSec!.Value, 9);
+        Assert.Equal([20f, 0f], next.History.TakeLast(2));
+    }
+
+    [Fact]
     public void Columns_render_a_row()
     {
         FirewallTracker t = new();
