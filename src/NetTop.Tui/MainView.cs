@@ -334,6 +334,51 @@ public sealed class MainView : Window
     /// <summary>The open modals, innermost last (details, stacks, trace, help).</summary>
     internal IReadOnlyList<Runnable> Modals => _modals;
 
+    private volatile bool _stopping;
+    private readonly List<Task> _cleanups = [];
+
+    /// <summary>
+    /// After the main loop has ended: waits (bounded) for the trace removals still running, which need no UI thread.
+    /// Returns false when one did not finish in time (the exit hook and the next start sweep what is left).
+    /// </summary>
+    internal bool WaitForCleanups(TimeSpan limit)
+    {
+        Task[] pending;
+        lock (_cleanups)
+        {
+            pending = [.. _cleanups];
+        }
+        try
+        {
+            return Task.WaitAll(pending, limit);
+        }
+        catch (AggregateException)
+        {
+            return true; // finished, with an error the trace view already reported
+        }
+    }
+
+    /// <summary>
+    /// Ends the app from any thread (the SIGTERM handler's): every open modal and then this view get their stop flag,
+    /// which their loops check each iteration. Nothing here may wait for the UI thread: a modal runs nested inside a
+    /// Terminal.Gui callback that holds the library's timer lock for as long as the modal is open, so app.Invoke from
+    /// another thread blocks until the modal closes (a SIGTERM during a flow trace hung that way). Idempotent.
+    /// </summary>
+    internal void RequestStopAll(IApplication app)
+    {
+        _stopping = true;
+        Runnable[] open;
+        lock (_modals)
+        {
+            open = [.. _modals];
+        }
+        foreach (Runnable modal in open)
+        {
+            app.RequestStop(modal);
+        }
+        app.RequestStop(this);
+    }
+
     /// <summary>
     /// Reads the latest snapshot and shows it if it is new (another Sequence) and the screen is not frozen.
     /// Returns true once a snapshot is on the screen. Runs on the UI thread; <c>latest</c> must only read a
@@ -432,15 +477,26 @@ public sealed class MainView : Window
             mv.WriteFlowRequested += WritePcap;
             mv.ScreenKeyPressed += ScreenKey;
         }
-        _modals.Add(modal);
+        lock (_modals)
+        {
+            _modals.Add(modal);
+        }
         ShowHeader();
         try
         {
-            App?.Run(modal);
+            // A stop requested before the modal's loop begins would be lost (the loop clears the flag as it starts);
+            // the refresh tick repeats the request until everything has stopped.
+            if (!_stopping)
+            {
+                App?.Run(modal);
+            }
         }
         finally
         {
-            _modals.Remove(modal);
+            lock (_modals)
+            {
+                _modals.Remove(modal);
+            }
             modal.Dispose();
             RedrawAll(); // the modal's cells are still on the screen
             ShowHeader();
@@ -909,7 +965,14 @@ public sealed class MainView : Window
         }
         try
         {
-            await trace.DisposeAsync();
+            // Tracked: when the app is stopping, its loop ends before this removal does, and the process must not
+            // exit with the trace rules still in the kernel (TuiApp waits for these once the loop has ended).
+            Task removal = trace.DisposeAsync().AsTask();
+            lock (_cleanups)
+            {
+                _cleanups.Add(removal);
+            }
+            await removal;
             SetNote("trace stopped, its rules removed");
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -44,6 +44,10 @@ public static class TuiApp
         });
         bool Tick()
         {
+            if (ct.IsCancellationRequested)
+            {
+                view.RequestStopAll(app); // again: a loop that began after the first request cleared its flag
+            }
             view.Pull();
             return true;
         }
@@ -54,25 +58,17 @@ public static class TuiApp
             app.RemoveTimeout(tick!);
             tick = app.AddTimeout(interval, Tick);
         };
-        // Cancellation arrives on another thread (the SIGTERM handler); stopping must happen on the UI thread.
-        // RequestStop() alone stops only the top runnable: with a modal open (a trace view) it closed the modal and
-        // left the app running. A modal runs nested inside a callback of the main loop, where callbacks queued with
-        // Invoke are not run until it returns; so the modals' stop is requested directly (a flag their loop checks
-        // every iteration), then the main view's on the UI thread.
-        using CancellationTokenRegistration reg = ct.Register(() =>
-        {
-            foreach (Runnable modal in view.Modals.ToArray())
-            {
-                app.RequestStop(modal);
-            }
-            app.Invoke(() => app.RequestStop(view));
-        });
+        // Cancellation arrives on another thread (the SIGTERM handler). RequestStop() alone stops only the top
+        // runnable: with a modal open (a trace view) it closed the modal and left the app running. So every modal and
+        // the main view get their stop flag, directly: see MainView.RequestStopAll for why not through app.Invoke.
+        using CancellationTokenRegistration reg = ct.Register(() => view.RequestStopAll(app));
         try
         {
             if (!ct.IsCancellationRequested)
             {
                 app.Run(view);
             }
+            view.WaitForCleanups(TimeSpan.FromSeconds(10));
         }
         finally
         {

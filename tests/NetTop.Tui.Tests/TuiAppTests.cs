@@ -79,6 +79,72 @@ public sealed class TuiAppTests
     }
 
     [Fact]
+    public void Cancellation_stops_a_modal_that_opens_after_it_and_never_blocks_the_cancelling_thread()
+    {
+        // SIGTERM during a flow trace: the trace view opens from an async continuation, which Terminal.Gui runs inside
+        // its timer callbacks, holding the library's timer lock for as long as the modal is open. A stop that waited
+        // for the UI thread (app.Invoke) blocked there, and a modal that opened just after the stop ran on (it hung
+        // NetTop until the shutdown guard's 20 s).
+        using IApplication app = Headless.Create(80, 24);
+        TuiOptions options = Headless.Options() with
+        {
+            RefreshInterval = TimeSpan.FromMilliseconds(200),
+            FirstSnapshotPoll = TimeSpan.FromMilliseconds(20),
+        };
+        using CancellationTokenSource cts = new();
+        int iterations = 0;
+        bool guardHit = false;
+        bool cancellerReturned = false;
+        bool modalRequested = false;
+        MainView? main = null;
+
+        void OnIteration(object? sender, EventArgs e)
+        {
+            if (++iterations > 750) // ~30 s at 25 iterations/s
+            {
+                guardHit = true;
+                foreach (Terminal.Gui.Views.Runnable m in main?.Modals.ToArray() ?? [])
+                {
+                    app.RequestStop(m);
+                }
+                app.RequestStop();
+                return;
+            }
+            if (iterations == 5 && app.TopRunnableView is MainView view)
+            {
+                main = view;
+                Thread canceller = new(() =>
+                {
+                    cts.Cancel();
+                    cancellerReturned = true;
+                });
+                canceller.Start();
+                cancellerReturned = canceller.Join(TimeSpan.FromSeconds(10)) && cancellerReturned;
+                // The trace view arrives right after the stop, through the main loop's callbacks.
+                modalRequested = true;
+                app.Invoke(() => view.RunModal(new Detail.DetailView("Trace", Headless.DefaultTheme, ["path"])));
+            }
+        }
+
+        app.Iteration += OnIteration;
+        int rc;
+        try
+        {
+            rc = TuiApp.RunIn(app, options, Headless.DefaultTheme, () => Fixtures.Empty(1), cts.Token);
+        }
+        finally
+        {
+            app.Iteration -= OnIteration;
+        }
+
+        Assert.True(modalRequested, "the main view never became the top runnable");
+        Assert.True(cancellerReturned, "cancelling blocked the cancelling thread");
+        Assert.False(guardHit, "the modal opened after the stop kept the app running");
+        Assert.Equal(0, rc);
+        Assert.Empty(main!.Modals);
+    }
+
+    [Fact]
     public void An_already_cancelled_token_returns_without_running()
     {
         using IApplication app = Headless.Create(80, 24);
