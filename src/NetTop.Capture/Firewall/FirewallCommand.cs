@@ -111,12 +111,13 @@ public static class FirewallCommand
     /// prints it (on the reading thread; <see cref="CommandOutput.Stdout"/> stays empty), so a parser can work while
     /// the child is still writing. The output is bounded as in <see cref="RunAsync"/>.
     /// </summary>
-    public static async Task<CommandOutput> RunStreamingAsync(NetnsThread thread, string file, IEnumerable<string> args, OutputChunk onStdout,
-        TimeSpan? timeout = null, CancellationToken ct = default)
-    {
-        using Process p = await StartAsync(thread, StartInfo(file, args), ct).ConfigureAwait(false);
-        return await CollectAsync(p, timeout ?? DefaultTimeout, null, ct, onStdout).ConfigureAwait(false);
-    }
+    /// <remarks>
+    /// This is the path of the save tools that run on every poll, so it spawns with posix_spawn and reads on one
+    /// blocking thread (<see cref="SpawnedTool"/>) instead of Process.Start and async reads.
+    /// </remarks>
+    public static Task<CommandOutput> RunStreamingAsync(NetnsThread thread, string file, IEnumerable<string> args, OutputChunk onStdout,
+        TimeSpan? timeout = null, CancellationToken ct = default) =>
+        SpawnedTool.RunStreamingAsync(thread, file, args, onStdout, timeout ?? DefaultTimeout, ct);
 
     /// <summary>
     /// Reads a started child's output (bounded) and waits for it, killing it on timeout, overflow or cancellation.
