@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.ComponentModel;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -164,6 +163,20 @@ internal static class SpawnedTool
         return new Child(pid, pidfd, outPipe[0], errPipe[0]);
     }
 
+    // Read buffers outlive the reading threads: ArrayPool.Shared keeps a returned array in the returning thread's
+    // slot, which dies with each run's thread, so every poll would allocate its buffers again.
+    private static readonly System.Collections.Concurrent.ConcurrentBag<byte[]> s_buffers = [];
+
+    private static byte[] RentBuffer() => s_buffers.TryTake(out byte[]? b) ? b : new byte[ReadBuffer];
+
+    private static void ReturnBuffer(byte[] buffer)
+    {
+        if (s_buffers.Count < 4)
+        {
+            s_buffers.Add(buffer);
+        }
+    }
+
     private static bool Retry(int errno) => errno == EINTR || errno == EAGAIN;
 
     /// <summary>A started child and the parent's ends of its pipes; <see cref="Collect"/> reaps it and closes them.</summary>
@@ -177,8 +190,8 @@ internal static class SpawnedTool
                 long one = 1;
                 _ = write(wake, &one, 8);
             });
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(ReadBuffer);
-            byte[] errors = new byte[StderrMax];
+            byte[] buffer = RentBuffer();
+            byte[]? errors = null; // most runs print nothing on stderr
             int errorLength = 0;
             long total = 0;
             bool outOpen = true, errOpen = true, exited = false, timedOut = false, truncated = false, cancelled = false;
@@ -255,6 +268,10 @@ internal static class SpawnedTool
                             if (got > 0)
                             {
                                 int keep = (int)Math.Min(got, StderrMax - errorLength); // the rest is read and dropped
+                                if (errors is null || errors.Length < errorLength + keep)
+                                {
+                                    Array.Resize(ref errors, Math.Min(StderrMax, Math.Max(4096, 2 * (errorLength + keep))));
+                                }
                                 new ReadOnlySpan<byte>(buf, keep).CopyTo(errors.AsSpan(errorLength));
                                 errorLength += keep;
                             }
@@ -277,7 +294,7 @@ internal static class SpawnedTool
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                ReturnBuffer(buffer);
                 _ = close(stdout);
                 _ = close(stderr);
                 if (pidfd >= 0)
@@ -291,7 +308,7 @@ internal static class SpawnedTool
             {
                 throw new OperationCanceledException(ct);
             }
-            return new CommandOutput(ExitCode(status, exited), "", Encoding.UTF8.GetString(errors, 0, errorLength), timedOut, truncated);
+            return new CommandOutput(ExitCode(status, exited), "", errors is null ? "" : Encoding.UTF8.GetString(errors, 0, errorLength), timedOut, truncated);
         }
 
         private bool TryReap(ref int status, bool block)
