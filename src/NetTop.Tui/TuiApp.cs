@@ -21,6 +21,8 @@ public static class TuiApp
         Theme theme = ThemeLoader.Load(options.ThemePath);
         using IApplication app = Application.Create();
         app.Init();
+        // Slower main loop while nobody types: most of an idle TUI's CPU is the library's loop (IdlePacer).
+        using IdlePacer pacer = new(app, options.IdleIterationsPerSecond, options.IdleAfter);
         return RunIn(app, options, theme, latest, ct);
     }
 

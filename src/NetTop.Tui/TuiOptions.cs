@@ -20,6 +20,16 @@ public sealed record TuiOptions
     /// <summary>How often the UI polls until the first snapshot arrives, so the screen fills without waiting a tick.</summary>
     public TimeSpan FirstSnapshotPoll { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Main-loop iterations per second once <see cref="IdleAfter"/> passed without a key or mouse event (Terminal.Gui
+    /// runs 25 while input comes in). The first key after a quiet spell waits up to one idle period; timers such as
+    /// the refresh run up to one idle period late. See <see cref="IdlePacer"/>.
+    /// </summary>
+    public ushort IdleIterationsPerSecond { get; init; } = 5;
+
+    /// <summary>How long the main loop keeps its full rate after the last input.</summary>
+    public TimeSpan IdleAfter { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Start frozen (the `p` key toggles it).</summary>
     public bool StartPaused { get; init; }
 
