@@ -25,7 +25,11 @@ public sealed record FirewallRow
         init => _bytesPerSec = value ?? double.NaN;
     }
     public RateState RateState { get; init; }
-    /// <summary>The last packets/s values, oldest first (at most <see cref="FirewallTracker.HistoryLength"/>), for a sparkline.</summary>
+    /// <summary>
+    /// The last packets/s values, oldest first (at most <see cref="FirewallTracker.HistoryLength"/>), for a sparkline.
+    /// A rule that has counted nothing over all of its points has the full length of zeros from its first point on:
+    /// the sparkline is flat either way, and its row then stays the same object from one poll to the next.
+    /// </summary>
     public ImmutableArray<float> History { get; init; } = [];
 
     public string Id => Rule.Id;
@@ -218,7 +222,7 @@ public sealed class FirewallTracker
         /// </summary>
         public bool Shows(FirewallRow last, bool pushed) =>
             last.RateState == Packets.State && last.PacketsPerSec == Packets.Rate && last.BytesPerSec == Bytes.Rate
-            && (!pushed || (_nonZero == 0 && last.History == s_zeros[_count]));
+            && (!pushed || (_nonZero == 0 && last.History == s_zeros[HistoryLength]));
 
         public void Push(float v)
         {
@@ -235,12 +239,16 @@ public sealed class FirewallTracker
             _count = Math.Min(_count + 1, HistoryLength);
         }
 
-        /// <summary>An immutable copy, oldest first; idle rules share one array of zeros (10k idle rules allocate nothing).</summary>
+        /// <summary>
+        /// An immutable copy, oldest first. Idle rules share one full-length array of zeros, so 10k idle rules allocate
+        /// nothing, and their rows are reused from the first minute on (a growing all-zeros history made a new row each
+        /// poll until it was full: ~5 ms of fresh memory per poll at 10,000 rules).
+        /// </summary>
         public ImmutableArray<float> Snapshot()
         {
             if (_nonZero == 0)
             {
-                return s_zeros[_count];
+                return s_zeros[HistoryLength];
             }
             float[] copy = new float[_count];
             int start = (_head - _count + HistoryLength) % HistoryLength;

@@ -108,6 +108,31 @@ public sealed class FirewallTrackerTests
     }
 
     [Fact]
+    public void An_idle_rule_keeps_one_row_object_from_its_second_poll_while_a_counting_one_gets_new_rows()
+    {
+        FirewallTracker t = new();
+        FirewallSample first = Rules.Sample(0, ("INPUT", Drop1060, 0), ("INPUT", Ssh, 0));
+        t.Update(first);
+        FirewallRow? idle = null;
+        for (int i = 1; i <= 5; i++)
+        {
+            // The parser hands back the same rule objects while text and counters are unchanged.
+            FirewallSample s = Rules.Sample(i, ("INPUT", Drop1060, (ulong)(10 * i)), ("INPUT", Ssh, 0));
+            s = s with { Rules = [s.Rules[0], first.Rules[1]] };
+            ImmutableArray<FirewallRow> rows = t.Update(s);
+            FirewallRow now = Row(rows, Ssh);
+            if (i >= 2)
+            {
+                Assert.Same(idle, now);
+            }
+            idle = now;
+            Assert.Equal(FirewallTracker.HistoryLength, now.History.Length);
+            Assert.All(now.History, v => Assert.Equal(0f, v));
+            Assert.Equal(Math.Min(i, FirewallTracker.HistoryLength), Row(rows, Drop1060).History.Length);
+        }
+    }
+
+    [Fact]
     public void Counters_read_at_an_older_time_keep_their_rate_and_add_no_history()
     {
         FirewallTracker t = new();
