@@ -10,11 +10,12 @@ using NetTop.Model.Resets;
 namespace NetTop.Bench.Capture;
 
 /// <summary>
-/// Runs one NetTop capture source the way the hub would (drain every tick) while scripts/bench generates load,
+/// Runs one NetTop capture source the way the hub does (the resets on a drain tick, the packets on the ring's signal) while scripts/bench generates load,
 /// and prints key=value lines. Modes:
 ///   resets  --seconds S [--tick-ms T] [--marks FILE]   the reset tracepoint source; with --marks it prints one
 ///           line per interval between lines appended to FILE (the load generator's step boundaries).
-///   capture --netns NS --seconds S [--tick-ms T]       the packet capture of namespace NS.
+///   capture --netns NS --seconds S [--no-classify]     the packet capture of namespace NS, consumed as the hub
+///           does: a consumer woken by the subscriber ring's signal, never a periodic drain.
 /// Both print "ready" once capturing, then results; CPU is this process's user+system time over the window.
 /// </summary>
 internal static class Program
@@ -32,7 +33,7 @@ internal static class Program
         return args[0] switch
         {
             "resets" => Resets(seconds, tickMs, Arg(args, "--marks")),
-            "capture" when netns is not null => Capture(netns, seconds, tickMs, classify: !args.Contains("--no-classify")),
+            "capture" when netns is not null => Capture(netns, seconds, classify: !args.Contains("--no-classify")),
             _ => Usage(),
         };
     }
@@ -117,7 +118,7 @@ internal static class Program
     [DllImport("libc", SetLastError = false)]
     private static extern int clock_gettime(int clock, out Timespec ts);
 
-    private static int Capture(string netns, double seconds, int tickMs, bool classify)
+    private static int Capture(string netns, double seconds, bool classify)
     {
         using NetnsThread thread = NetnsThread.Start("bench-capture", NetnsTarget.Resolve(netns));
         using PacketCaptureSource capture = new(thread);
@@ -128,64 +129,152 @@ internal static class Program
             return 1;
         }
         PacketEventRing ring = capture.Subscribe(65_536);
-        WireResetClassifier wire = new();
-        List<PacketEvent> batch = new(ring.Capacity); // sized once, as the hub's list is after its first busy tick
-        List<ResetEvent> resets = [];
+        Consumer consumer = new(ring, classify ? new WireResetClassifier() : null);
         Process me = Process.GetCurrentProcess();
-        // Warm up before the measured window, as tcpdump gets its start-up excluded too: refused connects in the
-        // namespace drive the reader, decode, flow-store, drain and classify paths, and the tick runs 100 times (tiered
-        // compilation with PGO re-JITs a method after 30 calls, instrumented, then again after 30 more), then a quiet
-        // second lets the background compiles finish. The reader's path is AggressiveOptimization (no tiering).
-        for (int i = 0; i < 100; i++)
+        // Warm up before the measured window, as tcpdump gets its start-up excluded too: bursts of refused connects in
+        // the namespace (a SYN and a RST each, ~100 fill a block) drive the reader, decode, flow-store, ring signal,
+        // consumer wake, drain and classify paths through 100+ blocks, as many wakes of the consumer, so tiered
+        // compilation with PGO (re-JIT after 30 calls, instrumented, then after 30 more) is done with them. The reader's
+        // own path is AggressiveOptimization (no tiering).
+        using CancellationTokenSource stop = new();
+        Thread consuming = consumer.Start(stop.Token);
+        for (int i = 0; i < 120; i++)
         {
-            if (i % 5 == 0)
-            {
-                thread.InvokeAsync(() =>
-                {
-                    using System.Net.Sockets.Socket s = new(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-                    try { s.Connect(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 1)); } catch (System.Net.Sockets.SocketException) { }
-                    return 0;
-                }).GetAwaiter().GetResult();
-            }
-            Thread.Sleep(30);
-            Tick(capture, ring, batch, classify ? wire : null, resets);
+            RefusedConnects(thread, 100);
+            Thread.Sleep(20);
         }
-        Thread.Sleep(1000);
-        _ = CpuNs();
-        Console.WriteLine("ready");
-        Console.Out.Flush();
-        long cpu0 = CpuNs();
-        TimeSpan jit0 = System.Runtime.JitInfo.GetCompilationTime();
-        Stopwatch sw = Stopwatch.StartNew();
-        long packets = 0;
-        while (sw.Elapsed.TotalSeconds < seconds)
-        {
-            Thread.Sleep(tickMs);
-            packets += Tick(capture, ring, batch, classify ? wire : null, resets);
-        }
-        double cpuMs = (CpuNs() - cpu0) / 1e6;
-        double jitMs = (System.Runtime.JitInfo.GetCompilationTime() - jit0).TotalMilliseconds;
+        // The window's own code runs once first (a dry window), so no method is compiled for the first time inside
+        // the measured one. The runtime's tiered-compilation worker promotes start-up's methods in the background and
+        // exits after 4 s without work (TC_BackgroundWorkerTimeoutMs); a long-running NetTop pays that once. Wait
+        // until nothing was compiled for longer than that (bounded): the window measures the capture, not start-up's tail.
+        _ = Measure(consumer, TimeSpan.FromMilliseconds(50), announce: false);
+        WaitForJitQuiet(TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(40));
+        long before = consumer.Packets;
+        (double cpuMs, double jitMs, long wakes, double elapsed) = Measure(consumer, TimeSpan.FromSeconds(seconds), announce: true);
+        stop.Cancel();
+        consuming.Join();
+        long packets = consumer.Packets - before;
         capture.ReadStatistics();
         (int flows, int kept, long reserved) = capture.FlowStoreSize;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"mode=capture seconds={sw.Elapsed.TotalSeconds:0.00} packets={packets} kernel_packets={capture.KernelPackets} kernel_drops={capture.KernelDrops} " +
-            $"malformed={capture.Malformed} classify={(classify ? 1 : 0)} cpu_ms={cpuMs:0.0} " +
-            $"jit_ms={jitMs:0.0} blocks={capture.Blocks} " +
+            $"mode=capture seconds={elapsed:0.00} packets={packets} kernel_packets={capture.KernelPackets} kernel_drops={capture.KernelDrops} " +
+            $"ring_drops={ring.Dropped} malformed={capture.Malformed} classify={(classify ? 1 : 0)} cpu_ms={cpuMs:0.0} " +
+            $"jit_ms={jitMs:0.0} consumer_wakes={wakes} blocks={capture.Blocks} " +
             $"flows={flows} flow_packets={kept} flow_store_mb={reserved / 1048576.0:0.0} gc0={GC.CollectionCount(0)} max_rss_mb={me.PeakWorkingSet64 / 1048576}"));
         return 0;
     }
 
-    /// <summary>What the hub does with packets on its tick: drain, PACKET_STATISTICS, wire classification.</summary>
-    private static int Tick(PacketCaptureSource capture, PacketEventRing ring, List<PacketEvent> batch, WireResetClassifier? wire, List<ResetEvent> resets)
+    /// <summary>
+    /// The measured window: this process's CPU (every thread), JIT time and consumer wake-ups over <paramref name="length"/>.
+    /// Nothing in this process runs on a timer meanwhile: the consumer wakes when the reader publishes, the reader when
+    /// the kernel retires a block; this thread sleeps until the window ends.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static (double CpuMs, double JitMs, long Wakes, double Seconds) Measure(Consumer consumer, TimeSpan length, bool announce)
     {
-        batch.Clear();
-        int n = ring.Drain(batch);
-        capture.ReadStatistics();
-        if (wire is not null)
+        Console.WriteLine(announce ? "ready" : "warm");
+        Console.Out.Flush();
+        long t0 = Stopwatch.GetTimestamp();
+        long cpu0 = CpuNs();
+        TimeSpan jit0 = System.Runtime.JitInfo.GetCompilationTime();
+        long wakes0 = consumer.Wakes;
+        Thread.Sleep(length);
+        long cpu1 = CpuNs();
+        TimeSpan jit1 = System.Runtime.JitInfo.GetCompilationTime();
+        long wakes1 = consumer.Wakes;
+        return ((cpu1 - cpu0) / 1e6, (jit1 - jit0).TotalMilliseconds, wakes1 - wakes0, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+    }
+
+    /// <summary>Waits until neither the compiled-method count nor the process's thread count changed for
+    /// <paramref name="quiet"/> (at most <paramref name="limit"/>): the tiered-compilation worker then has nothing left
+    /// and has exited (it exits 4 s after its last work, waking the finalizer thread to clean up after it). Only
+    /// JitInfo, Sleep and libc are called here, so the wait itself gives the tiering nothing to count or compile.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void WaitForJitQuiet(TimeSpan quiet, TimeSpan limit)
+    {
+        long start = Stopwatch.GetTimestamp();
+        (long, int) state = (System.Runtime.JitInfo.GetCompiledMethodCount(), ThreadCount());
+        while (Stopwatch.GetElapsedTime(start) < limit)
         {
-            foreach (ref readonly PacketEvent p in CollectionsMarshal.AsSpan(batch)) wire.Classify(in p, resets);
+            Thread.Sleep(quiet);
+            (long, int) now = (System.Runtime.JitInfo.GetCompiledMethodCount(), ThreadCount());
+            if (now == state) return;
+            state = now;
         }
-        resets.Clear();
-        return n;
+    }
+
+    /// <summary>num_threads from /proc/self/stat (field 20), read with libc only; -1 when unreadable.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe int ThreadCount()
+    {
+        byte* buf = stackalloc byte[1024];
+        byte* path = stackalloc byte[] { (byte)'/', (byte)'p', (byte)'r', (byte)'o', (byte)'c', (byte)'/', (byte)'s', (byte)'e', (byte)'l', (byte)'f', (byte)'/', (byte)'s', (byte)'t', (byte)'a', (byte)'t', 0 };
+        int fd = Tmds.Linux.LibC.open(path, Tmds.Linux.LibC.O_RDONLY | Tmds.Linux.LibC.O_CLOEXEC);
+        if (fd < 0) return -1;
+        long n = Tmds.Linux.LibC.read(fd, buf, 1024);
+        Tmds.Linux.LibC.close(fd);
+        int i = (int)n - 1;
+        while (i > 0 && buf[i] != (byte)')') i--; // comm may hold spaces: count fields after its closing parenthesis
+        for (int field = 2; i < n && field < 20; i++)
+        {
+            if (buf[i] == (byte)' ') field++;
+        }
+        int count = 0;
+        for (; i < n && buf[i] is >= (byte)'0' and <= (byte)'9'; i++) count = count * 10 + buf[i] - '0';
+        return count;
+    }
+
+    private static void RefusedConnects(NetnsThread thread, int count) =>
+        thread.InvokeAsync(() =>
+        {
+            for (int i = 0; i < count; i++)
+            {
+                using System.Net.Sockets.Socket s = new(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                try { s.Connect(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 1)); } catch (System.Net.Sockets.SocketException) { }
+            }
+            return 0;
+        }).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// What the hub's packet consumer does (CaptureHub's packet thread): wait on the ring's signal, drain, classify
+    /// RSTs from the wire. It never polls: with nothing passing the filter it does not run.
+    /// </summary>
+    private sealed class Consumer(PacketEventRing ring, WireResetClassifier? wire)
+    {
+        private readonly List<PacketEvent> _batch = new(ring.Capacity); // sized once, as the hub's is after its first busy drain
+        private readonly List<ResetEvent> _resets = [];
+        private long _packets;
+        private long _wakes;
+
+        public long Packets => Interlocked.Read(ref _packets);
+        public long Wakes => Interlocked.Read(ref _wakes);
+
+        /// <summary>A dedicated thread, as the hub's consumer: blocks in the ring's wait, drains when woken.</summary>
+        public Thread Start(CancellationToken ct)
+        {
+            Thread t = new(() =>
+            {
+                while (ring.Wait(ct))
+                {
+                    Interlocked.Increment(ref _wakes);
+                    Drain();
+                }
+            })
+            { Name = "bench-consumer", IsBackground = true };
+            t.Start();
+            return t;
+        }
+
+        public void Drain()
+        {
+            _batch.Clear();
+            int n = ring.Drain(_batch);
+            if (wire is not null)
+            {
+                foreach (ref readonly PacketEvent p in CollectionsMarshal.AsSpan(_batch)) wire.Classify(in p, _resets);
+            }
+            _resets.Clear();
+            Interlocked.Add(ref _packets, n);
+        }
     }
 }

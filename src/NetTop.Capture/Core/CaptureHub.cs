@@ -26,6 +26,9 @@ namespace NetTop.Capture;
 /// publishes one immutable <see cref="HostSnapshot"/> per tick by reference. Readers (TUI, snapshot writer,
 /// later exporters) pull <see cref="Latest"/> or await <see cref="WaitForNextAsync"/>; nothing is collected on
 /// their threads. A tick that finds the previous refresh still running is skipped, never queued.
+/// Packets are not taken on the tick: a consumer thread sleeps until the capture publishes a block and feeds it to the
+/// reset attribution and wire classification then, so an idle capture costs no wake-up; the tick only collects the
+/// resets classified since the last one (and whatever the consumer has not taken yet).
 /// </summary>
 public sealed class CaptureHub : IAsyncDisposable
 {
@@ -42,6 +45,7 @@ public sealed class CaptureHub : IAsyncDisposable
     private readonly ReplaySession? _replay;
     private long _resetsTaken;
     private long _packetsTaken;
+    private long _packetsAtCollect; // _packetsTaken + the ring's drops when this tick collected its resets
     private ResetFeedMode _resetMode;
     private readonly FirewallSource? _firewall;
     private readonly ResetTraceSource? _resets;
@@ -53,6 +57,16 @@ public sealed class CaptureHub : IAsyncDisposable
     private readonly ReceivedResetResolver _received = new();
     private readonly List<PacketEvent> _packetEvents = [];
     private PacketEventRing? _packetRing;
+    // The packet consumer: a thread that sleeps in the ring's wait until the capture publishes (once per retired
+    // block at most), then feeds the packets to the attributor, the resolver and the wire classifier. A capture with
+    // nothing to deliver wakes nothing; the tick only takes what was classified. _packetGate guards everything the
+    // consumer and the tick share: the attributor, the resolver, the classifier, _wireResets, _packetsTaken.
+    private readonly Lock _packetGate = new();
+    private Thread? _packetThread;
+    private readonly List<ResetEvent> _wireResets = [];
+    private long _wireResetsDropped;
+    /// <summary>Wire resets held between ticks at most: what one full subscriber ring of loopback RSTs gives (two each).</summary>
+    private const int MaxWireResets = 2 * 65_536;
     private Task? _packetsStarted;
     private Task _resetsStarted = Task.CompletedTask;
     private ResetNetnsAttributor? _attributor;
@@ -125,6 +139,8 @@ public sealed class CaptureHub : IAsyncDisposable
                 }
                 // Started now, not awaited: the ring fills from when it is up; StartedAsync waits for it.
                 _packetsStarted = _packets.StartAsync(_stop.Token);
+                _packetThread = new Thread(ConsumePackets) { Name = "nettop-consumer", IsBackground = true };
+                _packetThread.Start();
             }
         }
         HostName = replay?.Meta.Host ?? Environment.MachineName;
@@ -342,9 +358,10 @@ public sealed class CaptureHub : IAsyncDisposable
                 Firewall = firewallSample,
                 Resets = resets,
             });
-            // Cumulative counts of what the event rings handed over (drops included), so a replay hands over the same.
+            // Cumulative counts of what the event rings handed over (drops included) by this tick's reset collection, so
+            // a replay hands over the same: packets the consumer takes after it belong to the next tick.
             _recording?.EndTick(new TickInput(_recording.Tick, at, now, sockets.At, counters.At, firewallSample?.At, _resetMode,
-                _resetsTaken + (_resets?.RingDropped ?? 0), _packetsTaken + (_packetRing?.Dropped ?? 0), statuses));
+                _resetsTaken + (_resets?.RingDropped ?? 0), _packetsAtCollect, statuses));
             snapshot = snapshot with { Sequence = Interlocked.Increment(ref _sequence) };
             _latest = snapshot;
             _published.Set();
@@ -366,50 +383,118 @@ public sealed class CaptureHub : IAsyncDisposable
         if (_attributor is null)
         {
             ulong? inode = await _netnsThread.InvokeAsync(_io.NetnsInode, ct).ConfigureAwait(false);
-            _attributor = new ResetNetnsAttributor(inode);
+            lock (_packetGate)
+            {
+                _attributor = new ResetNetnsAttributor(inode);
+            }
             _recording?.SetNetnsInode(inode);
         }
-        _attributor.ObserveSockets(sockets.Sockets, _time.GetUtcNow());
-        _packetEvents.Clear();
-        if (_replay is not null && _packets is not null && _packetRing is not null)
+        lock (_packetGate)
         {
-            _replay.FeedPackets(_packets, _packetRing);
+            return CollectResetsLocked(sockets);
         }
-        _packetsTaken += _packetRing?.Drain(_packetEvents) ?? 0;
-        _packets?.ReadStatistics();
-        ReadOnlySpan<PacketEvent> packets = CollectionsMarshal.AsSpan(_packetEvents);
-        _attributor.ObservePackets(packets);
-        _received.ObservePackets(packets);
-        _resetEvents.Clear();
+    }
+
+    private List<ResetEvent> CollectResetsLocked(SocketsSample sockets)
+    {
+        ResetNetnsAttributor attributor = _attributor!;
+        attributor.ObserveSockets(sockets.Sockets, _time.GetUtcNow());
         // A replay takes the branch the live hub took at this tick.
         _resetMode = _replay?.ResetMode
             ?? (_resets is { IsRunning: true } ? ResetFeedMode.Tracepoints
                 : _resets is null || _resetsStarted.IsCompleted ? ResetFeedMode.Wire : ResetFeedMode.Starting);
+        if (_replay is not null && _packets is not null && _packetRing is not null)
+        {
+            _replay.FeedPackets(_packets, _packetRing);
+        }
+        // What the consumer has not taken yet (live), or all of this tick's packets (replay, or no consumer yet).
+        ConsumePacketsLocked(classify: _replay is not null ? _resetMode == ResetFeedMode.Wire : ClassifyFromWire);
+        _packetsAtCollect = _packetsTaken + (_packetRing?.Dropped ?? 0);
+        _packets?.ReadStatistics();
+        _resetEvents.Clear();
         if (_resetMode == ResetFeedMode.Tracepoints)
         {
             _resetsTaken += _replay?.DrainResets(_resetEvents) ?? _resets!.Drain(_resetEvents);
-            ReceivedResetResolver.StampStates(_resetEvents, _attributor);
+            ReceivedResetResolver.StampStates(_resetEvents, attributor);
         }
         else if (_resetMode == ResetFeedMode.Wire)
         {
-            // No tracepoints (not asked for, or they failed: the resets status says why): classify from the wire.
-            foreach (ref readonly PacketEvent p in packets)
-            {
-                _wire.Classify(in p, _resetEvents);
-            }
+            // No tracepoints (not asked for, or they failed: the resets status says why): the resets the consumer
+            // classified from the wire since the last tick.
+            _resetEvents.AddRange(_wireResets);
         }
         // else the tracepoints are still starting: neither, so no reset is counted twice.
+        _wireResets.Clear();
         DateTimeOffset now = _time.GetUtcNow();
-        _attributor.AttributeSettled(_resetEvents, now, _resetDecided);
-        _attributor.Prune(now);
+        attributor.AttributeSettled(_resetEvents, now, _resetDecided);
+        attributor.Prune(now);
         // Received tracepoint resets get their kind from their captured segment and their state from the sockets.
-        _received.Resolve(_resetDecided, now, _attributor, awaitPackets: _packets?.IsRunning == true, _resetResolved);
+        _received.Resolve(_resetDecided, now, attributor, awaitPackets: _packets?.IsRunning == true, _resetResolved);
         _received.Prune(now);
         if (_options.Netns is not null)
         {
             _resetResolved.RemoveAll(e => e.NetnsTag is not null);
         }
         return _resetResolved;
+    }
+
+    /// <summary>Live: classify RSTs from the wire unless the tracepoints run (while they start too: a tick that finds
+    /// them still starting discards what was classified, as it would have skipped classifying).</summary>
+    private bool ClassifyFromWire => _resets is not { IsRunning: true };
+
+    /// <summary>
+    /// Takes everything in the subscriber ring: the attributor and the resolver remember its SYNs and RSTs, and with
+    /// <paramref name="classify"/> each RST becomes wire resets for the next tick (at most <see cref="MaxWireResets"/>;
+    /// the rest are counted in the packets status). Under _packetGate.
+    /// </summary>
+    private void ConsumePacketsLocked(bool classify)
+    {
+        if (_packetRing is null) return;
+        _packetEvents.Clear();
+        int n = _packetRing.Drain(_packetEvents);
+        if (n == 0) return;
+        _packetsTaken += n;
+        ReadOnlySpan<PacketEvent> packets = CollectionsMarshal.AsSpan(_packetEvents);
+        _attributor!.ObservePackets(packets);
+        _received.ObservePackets(packets);
+        if (!classify) return;
+        foreach (ref readonly PacketEvent p in packets)
+        {
+            if (_wireResets.Count < MaxWireResets)
+            {
+                _wire.Classify(in p, _wireResets);
+            }
+            else if (p.IsRst)
+            {
+                _wireResetsDropped++;
+            }
+        }
+    }
+
+    /// <summary>Wire resets the packet consumer classified since the last tick (tests: it runs without a tick).</summary>
+    internal int PendingWireResets
+    {
+        get
+        {
+            lock (_packetGate)
+            {
+                return _wireResets.Count;
+            }
+        }
+    }
+
+    /// <summary>The packet consumer's thread: blocks until the capture publishes, then consumes (see <see cref="ConsumePacketsLocked"/>).</summary>
+    private void ConsumePackets()
+    {
+        CancellationToken ct = _stop.Token;
+        while (_packetRing!.Wait(ct))
+        {
+            lock (_packetGate)
+            {
+                // Before the first tick made the attributor the packets wait in the ring; that tick takes them.
+                if (_attributor is not null) ConsumePacketsLocked(ClassifyFromWire);
+            }
+        }
     }
 
     /// <summary>Listeners and connecting sockets whose owner the cache does not know (the panels show those owners).</summary>
@@ -451,6 +536,11 @@ public sealed class CaptureHub : IAsyncDisposable
         {
             b.Add(_packets.Status);
         }
+        if (Volatile.Read(ref _wireResetsDropped) is > 0 and long dropped)
+        {
+            b.Add(new SourceStatus("wire resets", SourceHealth.Degraded,
+                $"{dropped} RSTs not classified: more than {MaxWireResets} wire resets between two refreshes", "refresh more often (lower the interval)"));
+        }
         if (_refreshError is { } error)
         {
             b.Add(error);
@@ -487,6 +577,7 @@ public sealed class CaptureHub : IAsyncDisposable
                 {
                 }
             }
+            _packetThread?.Join(TimeSpan.FromSeconds(2)); // _stop is cancelled: its wait returns
             _resets?.Dispose();
             _packets?.Dispose();
             _firewall?.Dispose();

@@ -33,7 +33,8 @@ public sealed record PacketCaptureOptions
 /// with at least one packet): idle, it costs nothing. Per block it decodes every frame into a reused array of
 /// <see cref="PacketEvent"/> structs, keeps the control packets with their bytes in the <see cref="FlowPacketStore"/>
 /// (timeline, pcap), and writes the block's packets to each subscriber's bounded ring under one lock. The kernel's
-/// own drop count (PACKET_STATISTICS, read on the hub's tick) shows in the status. The reader's path is compiled
+/// own drop count (PACKET_STATISTICS, read after each block) shows in the status. Subscribers wait on their ring's
+/// signal (<see cref="PacketEventRing.WaitAsync"/>), so nothing in the process wakes while no packet passes the filter. The reader's path is compiled
 /// optimized at once (AggressiveOptimization): called once per block, tiered compilation would otherwise keep
 /// re-JITting it (tier 0, instrumented, tier 1) through the first minute of a quiet capture.
 /// </summary>
@@ -193,6 +194,9 @@ public sealed class PacketCaptureSource : ISource, IDisposable
             ProcessBlock(block);
             ring.ReleaseBlock();
             Interlocked.Increment(ref _blocks);
+            // The kernel counts its drops while the reader is behind, i.e. busy with blocks: reading them here keeps
+            // the count current without waking anyone when nothing arrives (one getsockopt per block).
+            ReadStatistics();
         }
     }
 
@@ -243,8 +247,9 @@ public sealed class PacketCaptureSource : ISource, IDisposable
         }
     }
 
-    /// <summary>Accumulates PACKET_STATISTICS (the kernel resets its counters on every read). Called on the hub's
-    /// tick, not by the reader, so an idle capture never wakes for it.</summary>
+    /// <summary>Accumulates PACKET_STATISTICS (the kernel resets its counters on every read, so concurrent callers
+    /// never count a packet twice). Called by the reader after each block it hands back, never on a timer, so an
+    /// idle capture does not wake for it; the hub's tick reads it too (its status shows the count).</summary>
     public void ReadStatistics()
     {
         if (_ring is not { } r) return;

@@ -8,6 +8,11 @@ namespace NetTop.Capture.Packets;
 /// subscriber: the reader writes a whole block's packets under one lock, the subscriber drains under one lock.
 /// When full the oldest packets are dropped and counted (nothing NetTop buffers grows without bound). The
 /// generic <see cref="EventRing{T}"/> takes its lock per item; at a reset flood that was one lock per packet.
+/// A consumer does not poll it: its thread blocks in <see cref="Wait"/> until the reader publishes (once per retired
+/// block at most), so a capture with nothing to deliver wakes no thread at all; a periodic drain cost a wake-up per
+/// tick (~0.5-1 ms each on a paravirtualized VM, 20x tcpdump's whole CPU under a filtered data flood). The wait is
+/// a plain blocking one on a dedicated thread, not an awaited task: a thread-pool continuation per block also woke a
+/// pool worker and the pool's gate thread (measured: 3x the wake-ups).
 /// </summary>
 public sealed class PacketEventRing
 {
@@ -17,6 +22,9 @@ public sealed class PacketEventRing
     private int _count;
     private long _dropped;
     private long _written;
+    // Set by every Write, reset by the consumer before it drains: level-triggered. No spinning before blocking:
+    // a wait here is for the next block, milliseconds away at least.
+    private readonly ManualResetEventSlim _published = new(false, spinCount: 0);
 
     public PacketEventRing(int capacity)
     {
@@ -73,6 +81,26 @@ public sealed class PacketEventRing
             _count += items.Length;
             _written += items.Length;
         }
+        _published.Set(); // wakes a waiting consumer; a no-op while it is already set
+    }
+
+    /// <summary>
+    /// Blocks until the ring holds packets (returns at once when it does now), then re-arms: a consumer loops
+    /// <c>Wait</c>, <see cref="Drain"/>, and misses nothing (a write between its drain and its next wait makes that
+    /// wait return at once). False when <paramref name="ct"/> was cancelled.
+    /// </summary>
+    public bool Wait(CancellationToken ct)
+    {
+        try
+        {
+            _published.Wait(ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return false;
+        }
+        _published.Reset();
+        return true;
     }
 
     /// <summary>Moves every entry, oldest first, into <paramref name="into"/>; returns how many.</summary>

@@ -13,10 +13,10 @@ namespace NetTop.Model.Resets;
 /// <item>state: SYN_SENT when that segment refused our SYN; otherwise the socket's state in the namespace's recent
 ///   sock_diag snapshots, found by the event's cookie (<see cref="ResetNetnsAttributor.TryGetSocketState"/>).</item>
 /// </list>
-/// The segment's block is often handed over after the event (blocks retire every 100 ms, the hub drains once a
-/// tick), so while the capture runs an event without its segment waits up to <see cref="SettleDelay"/>. Bounded:
+/// The segment's block is often handed over after the event (blocks retire every 100 ms, the hub's consumer takes it then; a
+/// tick may come first), so while the capture runs an event without its segment waits up to <see cref="SettleDelay"/>. Bounded:
 /// RSTs of the last window (at most <see cref="MaxRsts"/>), at most <see cref="MaxPending"/> waiting events.
-/// Not thread-safe: call from the hub tick.
+/// Not thread-safe: the hub calls it from its packet consumer and its tick under one lock.
 /// </summary>
 public sealed class ReceivedResetResolver
 {

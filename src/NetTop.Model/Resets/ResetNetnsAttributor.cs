@@ -22,7 +22,7 @@ namespace NetTop.Model.Resets;
 /// <item>Otherwise it is tagged <see cref="ResetEvent.OtherNetns"/>.</item>
 /// </list>
 /// Bounded: the live sockets plus those gone within the retention, RSTs of the last window (at most <see cref="MaxRsts"/>).
-/// Not thread-safe: call from the hub tick.
+/// Not thread-safe: the hub calls it from its packet consumer and its tick under one lock.
 /// </summary>
 public sealed class ResetNetnsAttributor
 {

@@ -18,7 +18,7 @@ public readonly record struct WireVerdict(ResetKind Kind, string Explanation, bo
 /// </list>
 /// Direction: outgoing → sent, incoming → received. A loopback RST is both, so it yields two events.
 /// With tracepoints the same rules give a received reset its kind (<see cref="ReceivedResetResolver"/>).
-/// Not thread-safe: feed it from one thread (the hub tick). SYN memory is bounded.
+/// Not thread-safe: the hub feeds it from its packet consumer and its tick under one lock. SYN memory is bounded.
 /// </summary>
 public sealed class WireResetClassifier
 {
