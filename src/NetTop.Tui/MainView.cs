@@ -826,7 +826,8 @@ public sealed class MainView : Window
         return true;
     }
 
-    private void SetNote(string note)
+    /// <summary>Shows <paramref name="note"/> on the status line until the next note replaces it.</summary>
+    internal void SetNote(string note)
     {
         _note = note;
         _status.Set(Shown?.Sources ?? [], Hints, _note + "  ");

@@ -1,4 +1,5 @@
 using NetTop.Model.Snapshot;
+using NetTop.Tui.Input;
 using NetTop.Tui.Themes;
 using Terminal.Gui.App;
 using Terminal.Gui.Views;
@@ -19,19 +20,23 @@ public static class TuiApp
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(latest);
         Theme theme = ThemeLoader.Load(options.ThemePath);
-        using IApplication app = Application.Create();
-        app.Init();
-        // Slower main loop while nobody types: most of an idle TUI's CPU is the library's loop (IdlePacer).
+        // An input that sleeps until a key arrives instead of Terminal.Gui's 20 ms poll (TerminalApplication).
+        using IApplication app = TerminalApplication.CreateAndInit(out string? inputNote);
+        // Slower main loop while nobody types: most of what is left of an idle TUI's CPU is the library's loop.
         using IdlePacer pacer = new(app, options.IdleIterationsPerSecond, options.IdleAfter);
-        return RunIn(app, options, theme, latest, ct);
+        return RunIn(app, options, theme, latest, ct, inputNote);
     }
 
     /// <summary>The part after Init, for tests that bring a headless application.</summary>
     internal static int RunIn(IApplication app, TuiOptions options, Theme theme, Func<HostSnapshot?> latest,
-        CancellationToken ct)
+        CancellationToken ct, string? startNote = null)
     {
         ThemeLoader.Register(theme);
         using MainView view = new(options, theme, latest);
+        if (startNote is not null)
+        {
+            view.SetNote(startNote); // once: the next note replaces it
+        }
         object? first = null;
         object? tick = null;
         // Until the first snapshot arrives poll quickly, so the screen does not sit empty for a whole interval.
