@@ -63,6 +63,19 @@ public sealed class SocketsSource : ISource, IDisposable
 
     public Task<SocketsSample> PollAsync(CancellationToken ct = default) => _thread.InvokeAsync(Poll, ct);
 
+    /// <summary>A /proc text through the capture's I/O (recorded, replayed), or null when it cannot be read.</summary>
+    private string? ReadOrNull(string path)
+    {
+        try
+        {
+            return _io.ReadText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>After sock_diag fails, how long the /proc fallback is used before sock_diag is tried again.</summary>
     private static readonly TimeSpan NetlinkRetry = TimeSpan.FromSeconds(30);
 
@@ -81,11 +94,18 @@ public sealed class SocketsSource : ISource, IDisposable
             {
                 _client ??= _io.OpenSockDiag();
                 _client.Tap = Tap;
-                _client.Dump(InetDiag.AF_INET, ext, InetDiag.TCPF_ALL_BUT_BOUND_INACTIVE, sockets, ref stats, _pool);
+                (bool dumpV4, bool dumpV6) = SockstatGate.Families(ReadOrNull(ProcNet + "sockstat"), ReadOrNull(ProcNet + "sockstat6"));
+                if (dumpV4)
+                {
+                    _client.Dump(InetDiag.AF_INET, ext, InetDiag.TCPF_ALL_BUT_BOUND_INACTIVE, sockets, ref stats, _pool);
+                }
                 int v4 = sockets.Count;
                 try
                 {
-                    _client.Dump(InetDiag.AF_INET6, ext, InetDiag.TCPF_ALL_BUT_BOUND_INACTIVE, sockets, ref stats, _pool);
+                    if (dumpV6)
+                    {
+                        _client.Dump(InetDiag.AF_INET6, ext, InetDiag.TCPF_ALL_BUT_BOUND_INACTIVE, sockets, ref stats, _pool);
+                    }
                 }
                 catch (SockDiagException e) when (e.Errno is 2 or 97) // ENOENT, EAFNOSUPPORT: no IPv6 in this kernel
                 {
