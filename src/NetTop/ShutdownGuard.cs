@@ -2,9 +2,11 @@ namespace NetTop;
 
 /// <summary>
 /// The last line of "nothing NetTop inserts survives its exit". A stop signal normally ends every mode through its
-/// own cleanup within a second or two. But when the terminal hangs up (a closed ssh session, `tmux kill-session`),
-/// Terminal.Gui's input thread spins on the dead tty and its shutdown never returns, so the TUI's own cleanup (a
-/// trace view's rules, the demo namespace) would never run. Once armed by a signal, the guard waits out a grace period;
+/// own cleanup within a second or two. But a shutdown can stall where NetTop does not control it: when the terminal
+/// hangs up (a closed ssh session, `tmux kill-session`) and NetTop runs on Terminal.Gui's stock input (the fallback
+/// when its polling input cannot be set up, see NetTop.Tui's TerminalApplication), that input thread spins on the
+/// dead tty and the library's shutdown never returns, so the TUI's own cleanup (a trace view's rules, the demo
+/// namespace) would never run. Once armed by a signal, the guard waits out a grace period;
 /// if the process is still there, it runs every registered cleanup (each bounded) itself and exits.
 /// </summary>
 internal static class ShutdownGuard
