@@ -286,14 +286,15 @@ internal static class SpawnedTool
                         }
                     }
                 }
+            }
+            finally
+            {
+                // Also when the consumer of stdout threw: no child is left running or unreaped.
                 if (!exited)
                 {
                     _ = kill(pid, SIGKILL); // safe: not reaped yet, so the pid is still this child's
                     exited = TryReap(ref status, block: true);
                 }
-            }
-            finally
-            {
                 ReturnBuffer(buffer);
                 _ = close(stdout);
                 _ = close(stderr);

@@ -116,6 +116,25 @@ public sealed class SpawnedToolTests : IDisposable
     }
 
     [Fact]
+    public async Task A_consumer_that_throws_gets_its_exception_and_the_child_is_killed_and_reaped()
+    {
+        string pidFile = Path.Combine(Path.GetTempPath(), $"nettop-spawn-{Guid.NewGuid():N}");
+        try
+        {
+            InvalidOperationException e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+                SpawnedTool.RunStreamingAsync(_thread, "/bin/sh", ["-c", $"echo $$ > {pidFile}; echo line; exec sleep 30"],
+                    _ => throw new InvalidOperationException("parser failed"), TimeSpan.FromSeconds(20), default));
+            Assert.Equal("parser failed", e.Message);
+            string pid = File.ReadAllText(pidFile).Trim();
+            Assert.False(Directory.Exists($"/proc/{pid}"), $"child {pid} still exists (running or a zombie)");
+        }
+        finally
+        {
+            File.Delete(pidFile);
+        }
+    }
+
+    [Fact]
     public async Task Arguments_are_passed_as_a_list_never_through_a_shell()
     {
         MemoryStream stdout = new();
