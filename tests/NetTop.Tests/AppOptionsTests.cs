@@ -39,6 +39,7 @@ public sealed class AppOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(5), o.Capture.Tombstone);
         Assert.Equal(TimeSpan.FromSeconds(1), o.Capture.RefreshInterval);
         Assert.Null(o.Capture.Netns);
+        Assert.Equal(5, o.IdleRate);
     }
 
     [Fact]
@@ -56,7 +57,23 @@ public sealed class AppOptionsTests
         Assert.False(o.Capture.ProcessOwners);
         Assert.Equal(TimeSpan.FromSeconds(9), o.Capture.Tombstone);
         Assert.Equal("blue", o.Capture.Netns);
+        Assert.Equal(10, o.IdleRate);
     }
+
+    [Theory]
+    [InlineData("idlerate-zero.json", "'0'")]
+    [InlineData("idlerate-fraction.json", "'2.5'")]
+    public void IdleRate_must_be_whole_iterations_from_1_to_25(string fixture, string value)
+    {
+        UsageException e = Fails(fixture);
+        Assert.Contains("IdleRate", e.Message);
+        Assert.Contains("1 to 25", e.Message);
+        Assert.Contains(value, e.Message);
+    }
+
+    [Fact]
+    public void IdleRate_comes_from_the_environment_too() =>
+        Assert.Equal(25, Load([], new Dictionary<string, string?> { ["NETTOP_IDLERATE"] = "25" }).IdleRate);
 
     [Theory]
     [InlineData("refresh-zero.json", "'0'")]

@@ -13,6 +13,11 @@ public sealed record AppOptions
     public required string Theme { get; init; }
     public required string ThemePath { get; init; }
     public required CaptureOptions Capture { get; init; }
+    /// <summary>
+    /// The TUI's main-loop iterations per second after 2 s without a key (Terminal.Gui runs 25 while keys come in):
+    /// lower saves idle CPU, and the first key after a quiet spell waits up to one idle period; 25 turns pacing off.
+    /// </summary>
+    public ushort IdleRate { get; init; } = 5;
     /// <summary>The file the defaults came from (or null when none was found).</summary>
     public string? ConfigFile { get; init; }
 
@@ -57,7 +62,7 @@ public sealed record AppOptions
     }
 
     private static readonly HashSet<string> s_topKeys = new(StringComparer.OrdinalIgnoreCase)
-        { "Refresh", "SnapshotDirectory", "Theme", "Capture" };
+        { "Refresh", "SnapshotDirectory", "Theme", "IdleRate", "Capture" };
 
     private static readonly HashSet<string> s_captureKeys = new(StringComparer.OrdinalIgnoreCase)
         { "Sockets", "TcpInfo", "ProcessOwners", "TombstoneSeconds", "Firewall", "Resets", "Packets" };
@@ -114,9 +119,15 @@ public sealed record AppOptions
             "proc" => SocketsMode.Proc,
             _ => throw new UsageException($"config: Capture:Sockets: '{c["Capture:Sockets"]}' is not allowed; allowed values: auto, netlink, proc"),
         };
+        double idleRate = Number(c, "IdleRate", 5, 1, 25, "whole iterations per second");
+        if (idleRate != Math.Floor(idleRate))
+        {
+            throw new UsageException($"config: IdleRate: '{c["IdleRate"]}' is not allowed; expected whole iterations per second from 1 to 25");
+        }
         return new AppOptions
         {
             RefreshInterval = TimeSpan.FromSeconds(refresh),
+            IdleRate = (ushort)idleRate,
             SnapshotDirectory = snapshotDir,
             Theme = theme,
             ThemePath = themePath,

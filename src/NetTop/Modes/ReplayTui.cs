@@ -26,6 +26,7 @@ internal static class ReplayTui
                 RefreshInterval = TimeSpan.FromMilliseconds(100),
                 RefreshLabel = UiText.Interval(hub.Meta.TickInterval) + " (recorded)",
                 ThemePath = options.ThemePath,
+                IdleIterationsPerSecond = options.IdleRate,
                 SaveSnapshot = (snapshot, screen) => SnapshotFiles.Save(options.SnapshotDirectory, snapshot, screen),
                 ExtraKeys = player.Keys,
                 ModeText = player.ModeText,

@@ -20,6 +20,7 @@ internal static class TuiLauncher
             {
                 RefreshInterval = options.RefreshInterval,
                 ThemePath = options.ThemePath,
+                IdleIterationsPerSecond = options.IdleRate,
                 SaveSnapshot = (snapshot, screen) => SnapshotFiles.Save(options.SnapshotDirectory, snapshot, screen),
                 TraceFlow = row => StartTraceAsync(hub, row, ct),
                 // `+` `-`: the Hub refreshes at the screen's pace (its PeriodicTimer period is settable).
