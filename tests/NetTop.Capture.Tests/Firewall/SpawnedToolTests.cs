@@ -122,7 +122,7 @@ public sealed class SpawnedToolTests : IDisposable
         try
         {
             InvalidOperationException e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-                SpawnedTool.RunStreamingAsync(_thread, "/bin/sh", ["-c", $"echo $$ > {pidFile}; echo line; exec sleep 30"],
+                SpawnedTool.RunStreamingAsync(_thread, "/bin/sh", ["-c", "echo $$ > \"$1\"; echo line; exec sleep 30", "sh", pidFile],
                     _ => throw new InvalidOperationException("parser failed"), TimeSpan.FromSeconds(20), default));
             Assert.Equal("parser failed", e.Message);
             string pid = File.ReadAllText(pidFile).Trim();
