@@ -82,7 +82,9 @@ public static class FirewallCommand
             return p;
         }, ct);
 
-    private const int PipeSize = 1 << 20; // /proc/sys/fs/pipe-max-size default
+    internal const int PipeSize = 1 << 20; // /proc/sys/fs/pipe-max-size default
+    /// <summary>How much of a tool's stderr is kept (the rest is read and dropped).</summary>
+    internal const int MaxStderrBytes = 64 << 10;
 
     /// <summary>
     /// A 64 KiB pipe makes iptables-save stop ~11 times per 10,000 rules until NetTop has read; each stop costs
@@ -143,7 +145,7 @@ public static class FirewallCommand
         Task<(string Text, bool Truncated)> stdout = onStdout is null
             ? ReadBoundedAsync(p.StandardOutput, MaxOutputChars, limit.Token)
             : StreamBoundedAsync(p.StandardOutput.BaseStream, MaxOutputChars, onStdout, limit.Token);
-        Task<(string Text, bool Truncated)> stderr = ReadBoundedAsync(p.StandardError, 64 << 10, limit.Token);
+        Task<(string Text, bool Truncated)> stderr = ReadBoundedAsync(p.StandardError, MaxStderrBytes, limit.Token);
         bool timedOut = false;
         try
         {

@@ -22,8 +22,8 @@ namespace NetTop.Capture.Firewall;
 internal static class SpawnedTool
 {
     private const int ReadBuffer = 256 << 10;
-    private const int StderrMax = 64 << 10;
-    private const int PipeSize = 1 << 20;
+    private const int StderrMax = FirewallCommand.MaxStderrBytes;
+    private const int PipeSize = FirewallCommand.PipeSize;
 
     /// <summary>
     /// Spawns <paramref name="file"/> in <paramref name="thread"/>'s namespace and streams its stdout to
