@@ -21,9 +21,13 @@ public static class TuiApp
         ArgumentNullException.ThrowIfNull(latest);
         Theme theme = ThemeLoader.Load(options.ThemePath);
         // An input that sleeps until a key arrives instead of Terminal.Gui's 20 ms poll (TerminalApplication).
-        using IApplication app = TerminalApplication.CreateAndInit(out string? inputNote);
-        // Slower main loop while nobody types: most of what is left of an idle TUI's CPU is the library's loop.
-        using IdlePacer pacer = new(app, options.IdleIterationsPerSecond, options.IdleAfter);
+        using IApplication app = TerminalApplication.CreateAndInit(out string? inputNote, out LoopWake? wake);
+        using LoopWake? _ = wake;
+        // The main loop sleeps until there is work (a key, a timer, an Invoke) instead of the library's fixed sleep;
+        // on the stock input it at least runs slower while nobody types (IdlePacer).
+        using IdlePacer pacer = new(app, options.IdleIterationsPerSecond, options.IdleAfter, wake: wake);
+        // A stop request from another thread (SIGTERM) must not wait for the sleep to end.
+        using CancellationTokenRegistration wakeOnStop = ct.Register(pacer.Wake);
         return RunIn(app, options, theme, latest, ct, inputNote);
     }
 

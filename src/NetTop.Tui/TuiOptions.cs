@@ -21,11 +21,13 @@ public sealed record TuiOptions
     public TimeSpan FirstSnapshotPoll { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// Main-loop iterations per second once <see cref="IdleAfter"/> passed without a key or mouse event (Terminal.Gui
-    /// runs 25 while input comes in). The first key after a quiet spell waits up to one idle period; timers such as
-    /// the refresh run up to one idle period late. See <see cref="IdlePacer"/>.
+    /// The most main-loop iterations per second once <see cref="IdleAfter"/> passed without a key or mouse event
+    /// (Terminal.Gui runs 25 while input comes in). With NetTop's polling input a key, a timer falling due, an Invoke
+    /// or a resize wakes the loop at once, so this is only how often it looks around with nothing to do; with the
+    /// stock input (the status line says so) the first key after a quiet spell waits up to one idle period. See
+    /// <see cref="IdlePacer"/>.
     /// </summary>
-    public ushort IdleIterationsPerSecond { get; init; } = 5;
+    public ushort IdleIterationsPerSecond { get; init; } = 1;
 
     /// <summary>How long the main loop keeps its full rate after the last input.</summary>
     public TimeSpan IdleAfter { get; init; } = TimeSpan.FromSeconds(2);

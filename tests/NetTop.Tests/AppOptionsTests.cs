@@ -39,7 +39,7 @@ public sealed class AppOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(5), o.Capture.Tombstone);
         Assert.Equal(TimeSpan.FromSeconds(1), o.Capture.RefreshInterval);
         Assert.Null(o.Capture.Netns);
-        Assert.Equal(5, o.IdleRate);
+        Assert.Equal(1, o.IdleRate);
     }
 
     [Fact]

@@ -25,7 +25,8 @@ public sealed class TerminalApplicationTests
     public void The_application_reads_through_the_polling_input_and_the_idle_pacer_sees_its_bytes()
     {
         using PollingInputTests.Pipe pipe = new();
-        PollingAnsiFactory factory = new(pipe.ReadFd);
+        using LoopWake wake = new();
+        PollingAnsiFactory factory = new(pipe.ReadFd, wake);
         IApplication app = TerminalApplication.Create(factory);
         try
         {
@@ -47,7 +48,10 @@ public sealed class TerminalApplicationTests
                 // iteration runs at the full rate.
                 List<Key> keys = [];
                 app.Keyboard.KeyDown += (_, k) => keys.Add(k);
+                wake.Reset();
                 pipe.Write("j"u8.ToArray());
+                // The input thread sets the wake the main loop sleeps on (IdlePacer with a wake).
+                Assert.True(wake.Wait((int)Limit.TotalMilliseconds), "the input did not set the loop's wake");
                 long end = Environment.TickCount64 + (long)Limit.TotalMilliseconds;
                 while (processor.InputQueue.IsEmpty && Environment.TickCount64 < end)
                 {
@@ -73,8 +77,9 @@ public sealed class TerminalApplicationTests
     public void Without_a_terminal_on_stdin_the_stock_application_is_used_without_a_note()
     {
         // The test runner's DisableRealDriverIO=1 (Headless) stands for "no terminal": the stock path, as before.
-        using IApplication app = TerminalApplication.CreateAndInit(out string? note);
+        using IApplication app = TerminalApplication.CreateAndInit(out string? note, out LoopWake? wake);
         Assert.Null(note);
+        Assert.Null(wake); // nothing would set it: the pacer keeps the library's own sleep
         var processor = Assert.IsType<AnsiInputProcessor>(app.Driver!.GetInputProcessor());
         Assert.IsNotType<PollingInput>(processor.InputImpl);
     }

@@ -6,8 +6,9 @@ namespace NetTop.Tui.Input;
 /// The stock ANSI driver's components (output, size monitor, input processor and parser) with a
 /// <see cref="PollingInput"/> reading the terminal. Terminal.Gui calls <see cref="CreateInput"/> on its input thread
 /// inside <c>Init</c>, as it does for the stock input, so the terminal's raw mode starts at the same moment.
+/// <paramref name="loop"/>, when given, is set whenever the input queues characters (<see cref="LoopWake"/>).
 /// </summary>
-internal sealed class PollingAnsiFactory(int fd) : AnsiComponentFactory
+internal sealed class PollingAnsiFactory(int fd, LoopWake? loop = null) : AnsiComponentFactory
 {
     /// <summary>The input made last, for tests.</summary>
     public IInput<char>? Created { get; private set; }
@@ -15,7 +16,7 @@ internal sealed class PollingAnsiFactory(int fd) : AnsiComponentFactory
     /// <summary>The stock input when no eventfd can be had (the loop could not be woken to stop).</summary>
     public override IInput<char> CreateInput()
     {
-        IInput<char> input = PollingInput.TryCreate(fd) ?? new AnsiInput();
+        IInput<char> input = PollingInput.TryCreate(fd, loop) ?? new AnsiInput();
         Created = input;
         return input;
     }

@@ -27,7 +27,9 @@ namespace NetTop.Tui.Input;
 /// </summary>
 /// <param name="fd">The terminal's input (0); tests pass a pipe or a pty.</param>
 /// <param name="wake">An eventfd this input owns and closes.</param>
-internal sealed unsafe class PollingInput(int fd, int wake) : AnsiInput, IInput<char>, ITestableInput<char>
+/// <param name="loop">Set after each read's characters are queued, so a main loop sleeping in <see cref="IdlePacer"/>
+/// handles the key at once; null when nothing sleeps on it.</param>
+internal sealed unsafe class PollingInput(int fd, int wake, LoopWake? loop = null) : AnsiInput, IInput<char>, ITestableInput<char>
 {
     private const int ReadSize = 1024;
     private readonly Lock _gate = new();
@@ -38,10 +40,10 @@ internal sealed unsafe class PollingInput(int fd, int wake) : AnsiInput, IInput<
     private bool _disposed;
 
     /// <summary>Creates the eventfd, then the input; null when the kernel refuses an eventfd.</summary>
-    public static PollingInput? TryCreate(int fd)
+    public static PollingInput? TryCreate(int fd, LoopWake? loop = null)
     {
         int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        return wake < 0 ? null : new PollingInput(fd, wake);
+        return wake < 0 ? null : new PollingInput(fd, wake, loop);
     }
 
     /// <summary>Why the last <see cref="IInput{T}.Run"/> returned; null while it runs or before.</summary>
@@ -60,6 +62,7 @@ internal sealed unsafe class PollingInput(int fd, int wake) : AnsiInput, IInput<
         if (_queue is { } queue)
         {
             queue.Enqueue(input);
+            loop?.Set();
         }
         else
         {
@@ -133,6 +136,10 @@ internal sealed unsafe class PollingInput(int fd, int wake) : AnsiInput, IInput<
                     for (int i = 0; i < n; i++)
                     {
                         queue.Enqueue(chars[i]);
+                    }
+                    if (n > 0)
+                    {
+                        loop?.Set();
                     }
                     continue;
                 }

@@ -35,16 +35,20 @@ internal static class TerminalApplication
 
     /// <summary>
     /// Creates and initializes the application. <paramref name="note"/> is null when the polling input is in use
-    /// or was not wanted, else one line saying the stock 20 ms input poll is in use and why.
+    /// or was not wanted, else one line saying the stock 20 ms input poll is in use and why. <paramref name="wake"/>
+    /// is the signal the polling input sets when a key arrives (the caller owns it and gives it to
+    /// <see cref="IdlePacer"/>); null on the stock path, where nothing would set it.
     /// </summary>
-    public static IApplication CreateAndInit(out string? note)
+    public static IApplication CreateAndInit(out string? note, out LoopWake? wake)
     {
         note = null;
+        wake = null;
         if (!Wanted())
         {
             return Stock();
         }
-        PollingAnsiFactory factory = new(0);
+        LoopWake loop = new();
+        PollingAnsiFactory factory = new(0, loop);
         IApplication? app = null;
         try
         {
@@ -62,12 +66,16 @@ internal static class TerminalApplication
             {
                 // the stock application below sets the terminal up again
             }
+            loop.Dispose();
             return Stock();
         }
         if (factory.Created is not PollingInput)
         {
             note = "input: Terminal.Gui's 20 ms poll (no eventfd)";
+            loop.Dispose();
+            return app;
         }
+        wake = loop;
         return app;
     }
 

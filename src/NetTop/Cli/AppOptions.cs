@@ -14,10 +14,11 @@ public sealed record AppOptions
     public required string ThemePath { get; init; }
     public required CaptureOptions Capture { get; init; }
     /// <summary>
-    /// The TUI's main-loop iterations per second after 2 s without a key (Terminal.Gui runs 25 while keys come in):
-    /// lower saves idle CPU, and the first key after a quiet spell waits up to one idle period; 25 turns pacing off.
+    /// The most TUI main-loop iterations per second after 2 s without a key (Terminal.Gui runs 25 while keys come
+    /// in). Keys, timers and resizes wake the loop at once; only with Terminal.Gui's stock input (when NetTop's cannot
+    /// be set up, the status line says so) does the first key after a quiet spell wait up to one idle period.
     /// </summary>
-    public ushort IdleRate { get; init; } = 5;
+    public ushort IdleRate { get; init; } = 1;
     /// <summary>The file the defaults came from (or null when none was found).</summary>
     public string? ConfigFile { get; init; }
 
@@ -119,7 +120,7 @@ public sealed record AppOptions
             "proc" => SocketsMode.Proc,
             _ => throw new UsageException($"config: Capture:Sockets: '{c["Capture:Sockets"]}' is not allowed; allowed values: auto, netlink, proc"),
         };
-        double idleRate = Number(c, "IdleRate", 5, 1, 25, "whole iterations per second");
+        double idleRate = Number(c, "IdleRate", 1, 1, 25, "whole iterations per second");
         if (idleRate != Math.Floor(idleRate))
         {
             throw new UsageException($"config: IdleRate: '{c["IdleRate"]}' is not allowed; expected whole iterations per second from 1 to 25");
