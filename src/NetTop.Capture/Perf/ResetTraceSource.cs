@@ -35,8 +35,13 @@ public sealed class ResetTraceSource : ISource, IDisposable
     public const ulong SampleType = PerfEvents.PERF_SAMPLE_IP | PerfEvents.PERF_SAMPLE_TID | PerfEvents.PERF_SAMPLE_TIME |
         PerfEvents.PERF_SAMPLE_CPU | PerfEvents.PERF_SAMPLE_CALLCHAIN | PerfEvents.PERF_SAMPLE_RAW;
     // The rings wake the reader at a quarter full; a lone reset waits for this timeout (well under a refresh tick).
-    // Dispose wakes it at once through an eventfd.
-    private const int PollTimeoutMs = 200;
+    // Dispose wakes it at once through an eventfd. After QuietAfterMs without a record the timeout stretches to
+    // QuietPollTimeoutMs: each wake-up costs ~0.3 ms of CPU on this class of VM, 5 a second were ~40 ms per 30 s of
+    // an idle NetTop (docs/benchmarks.md "tui"); the first reset after a quiet spell then reaches the feed within
+    // about one 1 s refresh more, and the ones after it at the short timeout again.
+    internal const int PollTimeoutMs = 200;
+    internal const int QuietPollTimeoutMs = 1000;
+    internal const long QuietAfterMs = 10_000;
     private const int TaskCacheCapacity = 4096;
 
     private readonly ResetTraceOptions _options;
@@ -261,17 +266,27 @@ public sealed class ResetTraceSource : ISource, IDisposable
         }
         fds[_rings.Count].fd = _wakeFd;
         fds[_rings.Count].events = (short)POLLIN;
+        long lastRecord = Environment.TickCount64;
         while (!_stop)
         {
-            PerfEvents.poll(fds, (ulong)_rings.Count + (_wakeFd >= 0 ? 1UL : 0UL), PollTimeoutMs);
+            int timeout = PollTimeout(Environment.TickCount64 - lastRecord);
+            PerfEvents.poll(fds, (ulong)_rings.Count + (_wakeFd >= 0 ? 1UL : 0UL), timeout);
             if (_stop) break;
             Interlocked.Exchange(ref _wallOffsetNs, WallOffsetNs());
+            int records = 0;
             foreach (PerfCpuRing ring in _rings)
             {
-                ring.Drain(_scratch, _onRecord);
+                records += ring.Drain(_scratch, _onRecord);
+            }
+            if (records > 0)
+            {
+                lastRecord = Environment.TickCount64;
             }
         }
     }
+
+    /// <summary>The reader's poll timeout, <paramref name="sinceRecordMs"/> after the last record it drained.</summary>
+    internal static int PollTimeout(long sinceRecordMs) => sinceRecordMs >= QuietAfterMs ? QuietPollTimeoutMs : PollTimeoutMs;
 
     private void OnRecord(ReadOnlySpan<byte> record)
     {
