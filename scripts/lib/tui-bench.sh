@@ -40,12 +40,18 @@ tui_wait_for() {
     done
 }
 
-# cpu_ticks_ms PID : utime + stime of the whole process in ms. The kernel derives both from the scheduler's
-# sum_exec_runtime (the ns figure /proc/PID/task/TID/schedstat shows per thread) and keeps the time of
-# threads that have exited in the process's signal struct, so nothing is lost; the resolution is 1/CLK_TCK
-# (10 ms), which is 0.03% of a 30 s window's second of CPU.
+# cpu_ticks_ms PID : utime + stime of the whole process in ms, plus cutime + cstime: the CPU of the children it
+# has reaped (NetTop's firewall source runs iptables-save and nft; that work is NetTop's too, so it counts). The
+# kernel derives all four from the scheduler's sum_exec_runtime (the ns figure /proc/PID/task/TID/schedstat shows
+# per thread) and keeps the time of threads that have exited in the process's signal struct, so nothing is lost;
+# the resolution is 1/CLK_TCK (10 ms), which is 0.03% of a 30 s window's second of CPU.
 cpu_ticks_ms() {
-    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.0f\n", ($12 + $13) * 1000 / hz }' /proc/"$1"/stat
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.0f\n", ($12 + $13 + $14 + $15) * 1000 / hz }' /proc/"$1"/stat
+}
+
+# children_ms PID : cutime + cstime alone (ms), to show how much of cpu_ticks_ms the children took
+children_ms() {
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.0f\n", ($14 + $15) * 1000 / hz }' /proc/"$1"/stat
 }
 
 # cpu_ns PID : the schedstat run time (ns) summed over the threads PID has now (a process's own
