@@ -18,11 +18,11 @@ public sealed class FirewallKernelTests
 {
     private static readonly TimeSpan PollLimit = TimeSpan.FromSeconds(20);
 
-    private sealed class Env : IDisposable
+    internal sealed class Env : IDisposable
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
 
-        public Env()
+        public Env(FirewallSourceOptions? options = null)
         {
             Ns = TestNamespace.Create();
             try
@@ -34,7 +34,7 @@ public sealed class FirewallKernelTests
                 Ns.Dispose();
                 throw;
             }
-            Source = new FirewallSource(Thread, () => _clock.Elapsed);
+            Source = new FirewallSource(Thread, () => _clock.Elapsed, options);
         }
 
         public TestNamespace Ns { get; }
