@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using NetTop.Model.Net;
 using NetTop.Model.Resets;
 
@@ -46,7 +45,13 @@ public sealed class FlowPacketStore
     private readonly Slot[] _slots;
     private readonly byte[] _bytes; // slot i's captured bytes at i * SnapLength
     private readonly Flow[] _flowArray;
-    private readonly Dictionary<FlowKey, int> _flows;
+    // The flows' index: open addressing with linear probing over a power-of-two table at most half full, each entry
+    // the key's hash << 32 | (flow + 1), 0 when empty; removal shifts the probe chain back (no tombstones). A reset
+    // flood brings a new flow per packet: a lookup that misses, the oldest flow's removal and an insertion touch a few
+    // cache lines of this table and one flow each, where a Dictionary's were ~4x that.
+    private readonly long[] _index;
+    private readonly int _mask;
+    private int _flowCount;
     private int _freeSlot;
     private int _freeFlow;
     private int _newest = -1;
@@ -67,7 +72,8 @@ public sealed class FlowPacketStore
         _slots = new Slot[maxPackets];
         _bytes = new byte[(long)maxPackets * snapLength];
         _flowArray = new Flow[maxFlows];
-        _flows = new Dictionary<FlowKey, int>(maxFlows);
+        _index = new long[Math.Max(16, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)maxFlows * 2))];
+        _mask = _index.Length - 1;
         for (int i = 0; i < maxPackets; i++) _slots[i].Next = i + 1 < maxPackets ? i + 1 : -1;
         for (int i = 0; i < maxFlows; i++) _flowArray[i].Newer = i + 1 < maxFlows ? i + 1 : -1;
         // Commit the pages now (the first pass of a reset flood would otherwise fault them in one by one).
@@ -79,7 +85,7 @@ public sealed class FlowPacketStore
     public int MaxPackets { get; }
     /// <summary>Bytes kept of each packet (from the network header); longer packets are cut.</summary>
     public int SnapLength { get; }
-    public int FlowCount => _flows.Count;
+    public int FlowCount => _flowCount;
     public int PacketCount => _packets;
     /// <summary>The store's memory bound in bytes (arrays allocated once at construction).</summary>
     public long BytesReserved => _bytes.LongLength + (long)_slots.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<Slot>()
@@ -113,28 +119,22 @@ public sealed class FlowPacketStore
     public bool Add(in PacketEvent e, ReadOnlySpan<byte> data, in LinkHeader link)
     {
         if (!TryGetFlow(in e, out FlowKey key)) return false;
-        ref int index = ref CollectionsMarshal.GetValueRefOrAddDefault(_flows, key, out bool exists);
-        int f;
-        if (exists)
+        int f = Find(in key, out int at);
+        if (f >= 0)
         {
-            f = index;
             Unlink(f);
         }
         else
         {
+            // A new flow (every packet of a reset flood): one failed lookup, the eviction's removal, one insertion.
             if (_freeFlow < 0)
             {
-                // Evicting changes the dictionary: add the key again afterwards.
-                _flows.Remove(key);
                 EvictOldest();
-                f = _freeFlow;
-                _flows.Add(key, f);
+                Find(in key, out at); // the removal may have shifted entries into the probe chain
             }
-            else
-            {
-                f = _freeFlow;
-                index = f;
-            }
+            f = _freeFlow;
+            _index[at] = (long)key.GetHashCode() << 32 | (uint)(f + 1);
+            _flowCount++;
             _freeFlow = _flowArray[f].Newer;
             _flowArray[f] = new Flow { Key = key, Oldest = -1, Newest = -1 };
         }
@@ -160,7 +160,8 @@ public sealed class FlowPacketStore
     /// <summary>The flow's decoded packets, oldest first (a copy; empty when the flow is not kept).</summary>
     public IReadOnlyList<PacketEvent> Packets(NetEndpoint local, NetEndpoint remote)
     {
-        if (!_flows.TryGetValue(new FlowKey(local, remote), out int f)) return [];
+        int f = Find(new FlowKey(local, remote), out _);
+        if (f < 0) return [];
         PacketEvent[] r = new PacketEvent[_flowArray[f].Count];
         int i = 0;
         for (int s = _flowArray[f].Oldest; s >= 0; s = _slots[s].Next) r[i++] = _slots[s].Event;
@@ -170,7 +171,8 @@ public sealed class FlowPacketStore
     /// <summary>The flow's packets with copies of their bytes, oldest first (for a pcap).</summary>
     public IReadOnlyList<CapturedPacket> Captured(NetEndpoint local, NetEndpoint remote)
     {
-        if (!_flows.TryGetValue(new FlowKey(local, remote), out int f)) return [];
+        int f = Find(new FlowKey(local, remote), out _);
+        if (f < 0) return [];
         CapturedPacket[] r = new CapturedPacket[_flowArray[f].Count];
         int i = 0;
         for (int s = _flowArray[f].Oldest; s >= 0; s = _slots[s].Next)
@@ -204,7 +206,7 @@ public sealed class FlowPacketStore
         int f = _oldest;
         Unlink(f);
         ref Flow flow = ref _flowArray[f];
-        _flows.Remove(flow.Key);
+        RemoveFromIndex(in flow.Key, f);
         for (int s = flow.Oldest; s >= 0;)
         {
             int next = _slots[s].Next;
@@ -216,6 +218,56 @@ public sealed class FlowPacketStore
         FlowsEvicted++;
         flow = new Flow { Newer = _freeFlow, Older = -1, Oldest = -1, Newest = -1 };
         _freeFlow = f;
+    }
+
+    /// <summary>The flow of <paramref name="key"/>, or -1 with <paramref name="at"/> the empty entry where it would go.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Find(in FlowKey key, out int at)
+    {
+        int hash = key.GetHashCode();
+        for (int i = hash & _mask; ; i = (i + 1) & _mask)
+        {
+            long e = _index[i];
+            if (e == 0)
+            {
+                at = i;
+                return -1;
+            }
+            int f = (int)(uint)e - 1;
+            if ((int)(e >> 32) == hash && _flowArray[f].Key.Equals(key))
+            {
+                at = i;
+                return f;
+            }
+        }
+    }
+
+    /// <summary>Removes flow <paramref name="f"/> from the index and moves the entries after it back where their probe
+    /// chains need them (Knuth's algorithm R: the table stays as if the flow had never been inserted).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RemoveFromIndex(in FlowKey key, int f)
+    {
+        long mine = (long)key.GetHashCode() << 32 | (uint)(f + 1);
+        int i = key.GetHashCode() & _mask;
+        while (_index[i] != mine) i = (i + 1) & _mask;
+        _flowCount--;
+        for (int j = i; ;)
+        {
+            _index[i] = 0;
+            long e;
+            while (true)
+            {
+                j = (j + 1) & _mask;
+                e = _index[j];
+                if (e == 0) return;
+                int home = (int)(e >> 32) & _mask;
+                // e may move to the hole at i unless its home lies cyclically in (i, j].
+                bool stays = i <= j ? i < home && home <= j : i < home || home <= j;
+                if (!stays) break;
+            }
+            _index[i] = e;
+            i = j;
+        }
     }
 
     private void LinkNewest(int f)
