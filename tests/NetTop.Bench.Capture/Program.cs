@@ -15,8 +15,9 @@ namespace NetTop.Bench.Capture;
 /// and prints key=value lines. Modes:
 ///   resets  --seconds S [--tick-ms T] [--marks FILE]   the reset tracepoint source; with --marks it prints one
 ///           line per interval between lines appended to FILE (the load generator's step boundaries).
-///   capture --netns NS --seconds S [--no-classify]     the packet capture of namespace NS, consumed as the hub
-///           does: on the reader thread once per retired block, never a periodic drain.
+///   capture --netns NS --seconds S [--consumer classify|observe|none]   the packet capture of namespace NS, consumed
+///           as the hub does: on the reader thread once per retired block, never a periodic drain (classify: as the hub
+///           without tracepoints, the default; observe: as with them; none: the capture core alone).
 /// Both print "ready" once capturing, then results; CPU is this process's user+system time over the window (scripts/bench
 /// reads the capture's CPU from outside, as tcpdump's; the in-process figure and per-thread schedstat lines explain it).
 /// </summary>
@@ -35,7 +36,8 @@ internal static class Program
         return args[0] switch
         {
             "resets" => Resets(seconds, tickMs, Arg(args, "--marks")),
-            "capture" when netns is not null => Capture(netns, seconds, classify: !args.Contains("--no-classify")),
+            "capture" when netns is not null && Arg(args, "--consumer") is null or "classify" or "observe" or "none" =>
+                Capture(netns, seconds, Arg(args, "--consumer") ?? "classify"),
             _ => Usage(),
         };
     }
@@ -120,11 +122,11 @@ internal static class Program
     [DllImport("libc", SetLastError = false)]
     private static extern int clock_gettime(int clock, out Timespec ts);
 
-    private static int Capture(string netns, double seconds, bool classify)
+    private static int Capture(string netns, double seconds, string work)
     {
         using NetnsThread thread = NetnsThread.Start("bench-capture", NetnsTarget.Resolve(netns));
         using PacketCaptureSource capture = new(thread);
-        Consumer consumer = new(classify ? new WireResetClassifier() : null);
+        Consumer consumer = work == "none" ? new(false, false) : new(true, work == "classify");
         capture.Consumer = consumer.OnBatch;
         capture.StartAsync().GetAwaiter().GetResult();
         if (capture.Status.Health != NetTop.Model.SourceHealth.Ok)
@@ -173,7 +175,7 @@ internal static class Program
         (int flows, int kept, long reserved) = capture.FlowStoreSize;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"mode=capture seconds={elapsed:0.00} packets={packets} kernel_packets={capture.KernelPackets} kernel_drops={capture.KernelDrops} " +
-            $"malformed={capture.Malformed} classify={(classify ? 1 : 0)} cpu_ms={cpuMs:0.0} " +
+            $"malformed={capture.Malformed} consumer={work} cpu_ms={cpuMs:0.0} " +
             $"jit_ms={jitMs:0.0} jit_methods={methods} jit_quiet_wait_s={quietSeconds:0} consumer_batches={wakes} blocks={capture.Blocks} " +
             $"flows={flows} flow_packets={kept} flow_store_mb={reserved / 1048576.0:0.0} gc0={GC.CollectionCount(0)} max_rss_mb={me.PeakWorkingSet64 / 1048576}"));
         Console.WriteLine($"threads {perThread}");
@@ -340,13 +342,23 @@ internal static class Program
         }).GetAwaiter().GetResult();
 
     /// <summary>
-    /// What the hub's packet consumer does (CaptureHub.ConsumeBatch): on the capture's reader thread, once per retired
-    /// block, classify RSTs from the wire. No thread of its own: with nothing passing the filter it does not run.
+    /// What the hub's packet consumer does (CaptureHub.ConsumeBatch → ConsumeLocked, same calls in the same order): on
+    /// the capture's reader thread, once per retired block, under the lock it shares with the tick: the reset
+    /// attributor and the received-reset resolver remember every RST, and the wire classifier turns each into resets,
+    /// held for the next tick up to the hub's bound. This process has no tick: the held resets are dropped after
+    /// each block instead of at the next refresh (what the tick does with them is the reset feed's cost). No thread of
+    /// its own: with nothing passing the filter it does not run. --consumer observe: the same without the wire classifier
+    /// (the hub while the reset tracepoints run); none: only counts (the capture core alone).
     /// </summary>
-    private sealed class Consumer(WireResetClassifier? wire)
+    private sealed class Consumer(bool observe, bool classify)
     {
-        private readonly Lock _gate = new(); // the hub's _packetGate, shared with its tick
-        private readonly List<ResetEvent> _resets = [];
+        private const int MaxWireResets = 2 * 65_536; // CaptureHub.MaxWireResets
+        private readonly Lock _gate = new(); // the hub's _packetGate
+        private readonly ResetNetnsAttributor _attributor = new(watchedNetnsInode: null);
+        private readonly ReceivedResetResolver _received = new();
+        private readonly WireResetClassifier _wire = new();
+        private readonly List<ResetEvent> _wireResets = [];
+        private long _wireResetsDropped;
         private long _packets;
         private long _wakes;
 
@@ -360,9 +372,16 @@ internal static class Program
             {
                 _wakes++;
                 _packets += packets.Length;
-                if (wire is null) return;
-                foreach (ref readonly PacketEvent p in packets) wire.Classify(in p, _resets);
-                _resets.Clear();
+                if (!observe) return;
+                _attributor.ObservePackets(packets);
+                _received.ObservePackets(packets);
+                if (!classify) return;
+                foreach (ref readonly PacketEvent p in packets)
+                {
+                    if (_wireResets.Count < MaxWireResets) _wire.Classify(in p, _wireResets);
+                    else if (p.IsRst) _wireResetsDropped++;
+                }
+                _wireResets.Clear();
             }
         }
     }

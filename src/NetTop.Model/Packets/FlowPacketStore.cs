@@ -28,21 +28,25 @@ public sealed class FlowPacketStore
         public PacketEvent Event;
         public LinkHeader Link;
         public int Length;
-        public int Next; // the flow's next newer packet, or -1; for a free slot, the next free one
     }
 
+    // A flow's links and counts, apart from its key and packets: evicting the oldest flow under a reset flood (every
+    // packet) walks only these, the slots' links and the index, small arrays that stay in cache, not the flow's key
+    // or its packets' ~200-byte slots.
     private struct Flow
     {
-        public FlowKey Key;
         public int Newer; // LRU list of flows, -1 at the ends; for a free flow, the next free one
         public int Older;
         public int Oldest; // the flow's packets, a list of slots from the oldest
         public int Newest;
         public int Count;
+        public int Hash; // its key's, to find its index entry without the key
     }
 
     // Everything lives in arrays made (and touched) once: adding a packet allocates nothing and stores no reference.
     private readonly Slot[] _slots;
+    private readonly int[] _next; // slot i's flow's next newer packet, or -1; for a free slot, the next free one
+    private readonly FlowKey[] _keys; // flow i's key
     private readonly byte[] _bytes; // slot i's captured bytes at i * SnapLength
     private readonly Flow[] _flowArray;
     // The flows' index: open addressing with linear probing over a power-of-two table at most half full, each entry
@@ -70,11 +74,13 @@ public sealed class FlowPacketStore
         MaxPackets = maxPackets;
         SnapLength = snapLength;
         _slots = new Slot[maxPackets];
+        _next = new int[maxPackets];
+        _keys = new FlowKey[maxFlows];
         _bytes = new byte[(long)maxPackets * snapLength];
         _flowArray = new Flow[maxFlows];
         _index = new long[Math.Max(16, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)maxFlows * 2))];
         _mask = _index.Length - 1;
-        for (int i = 0; i < maxPackets; i++) _slots[i].Next = i + 1 < maxPackets ? i + 1 : -1;
+        for (int i = 0; i < maxPackets; i++) _next[i] = i + 1 < maxPackets ? i + 1 : -1;
         for (int i = 0; i < maxFlows; i++) _flowArray[i].Newer = i + 1 < maxFlows ? i + 1 : -1;
         // Commit the pages now (the first pass of a reset flood would otherwise fault them in one by one).
         Array.Clear(_bytes);
@@ -88,8 +94,8 @@ public sealed class FlowPacketStore
     public int FlowCount => _flowCount;
     public int PacketCount => _packets;
     /// <summary>The store's memory bound in bytes (arrays allocated once at construction).</summary>
-    public long BytesReserved => _bytes.LongLength + (long)_slots.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<Slot>()
-        + (long)_flowArray.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<Flow>();
+    public long BytesReserved => _bytes.LongLength + (long)_slots.Length * (Unsafe.SizeOf<Slot>() + sizeof(int))
+        + (long)_flowArray.Length * (Unsafe.SizeOf<Flow>() + Unsafe.SizeOf<FlowKey>()) + (long)_index.Length * sizeof(long);
     public long FlowsEvicted { get; private set; }
     public long PacketsEvicted { get; private set; }
     public long PacketsAdded { get; private set; }
@@ -136,7 +142,8 @@ public sealed class FlowPacketStore
             _index[at] = (long)key.GetHashCode() << 32 | (uint)(f + 1);
             _flowCount++;
             _freeFlow = _flowArray[f].Newer;
-            _flowArray[f] = new Flow { Key = key, Oldest = -1, Newest = -1 };
+            _flowArray[f] = new Flow { Oldest = -1, Newest = -1, Hash = key.GetHashCode() };
+            _keys[f] = key;
         }
         LinkNewest(f);
         ref Flow flow = ref _flowArray[f];
@@ -144,11 +151,12 @@ public sealed class FlowPacketStore
         while (_freeSlot < 0 && _oldest != f) EvictOldest();
         if (_freeSlot < 0) DropOldestPacket(ref flow); // this flow is the only one left
         int slot = _freeSlot;
-        _freeSlot = _slots[slot].Next;
+        _freeSlot = _next[slot];
         int n = Math.Min(data.Length, SnapLength);
         data[..n].CopyTo(_bytes.AsSpan(slot * SnapLength, SnapLength));
-        _slots[slot] = new Slot { Event = e, Link = link, Length = n, Next = -1 };
-        if (flow.Newest >= 0) _slots[flow.Newest].Next = slot;
+        _slots[slot] = new Slot { Event = e, Link = link, Length = n };
+        _next[slot] = -1;
+        if (flow.Newest >= 0) _next[flow.Newest] = slot;
         else flow.Oldest = slot;
         flow.Newest = slot;
         flow.Count++;
@@ -164,7 +172,7 @@ public sealed class FlowPacketStore
         if (f < 0) return [];
         PacketEvent[] r = new PacketEvent[_flowArray[f].Count];
         int i = 0;
-        for (int s = _flowArray[f].Oldest; s >= 0; s = _slots[s].Next) r[i++] = _slots[s].Event;
+        for (int s = _flowArray[f].Oldest; s >= 0; s = _next[s]) r[i++] = _slots[s].Event;
         return r;
     }
 
@@ -175,7 +183,7 @@ public sealed class FlowPacketStore
         if (f < 0) return [];
         CapturedPacket[] r = new CapturedPacket[_flowArray[f].Count];
         int i = 0;
-        for (int s = _flowArray[f].Oldest; s >= 0; s = _slots[s].Next)
+        for (int s = _flowArray[f].Oldest; s >= 0; s = _next[s])
         {
             r[i++] = new CapturedPacket(_slots[s].Event, _slots[s].Link, _bytes.AsSpan(s * SnapLength, _slots[s].Length).ToArray());
         }
@@ -186,7 +194,7 @@ public sealed class FlowPacketStore
     private void DropOldestPacket(ref Flow flow)
     {
         int s = flow.Oldest;
-        flow.Oldest = _slots[s].Next;
+        flow.Oldest = _next[s];
         if (flow.Oldest < 0) flow.Newest = -1;
         FreeSlot(s);
         flow.Count--;
@@ -196,7 +204,7 @@ public sealed class FlowPacketStore
 
     private void FreeSlot(int s)
     {
-        _slots[s].Next = _freeSlot; // the stale event stays: it holds no reference
+        _next[s] = _freeSlot; // the stale event stays: it holds no reference
         _freeSlot = s;
     }
 
@@ -206,10 +214,10 @@ public sealed class FlowPacketStore
         int f = _oldest;
         Unlink(f);
         ref Flow flow = ref _flowArray[f];
-        RemoveFromIndex(in flow.Key, f);
+        RemoveFromIndex(flow.Hash, f);
         for (int s = flow.Oldest; s >= 0;)
         {
-            int next = _slots[s].Next;
+            int next = _next[s];
             FreeSlot(s);
             s = next;
         }
@@ -234,7 +242,7 @@ public sealed class FlowPacketStore
                 return -1;
             }
             int f = (int)(uint)e - 1;
-            if ((int)(e >> 32) == hash && _flowArray[f].Key.Equals(key))
+            if ((int)(e >> 32) == hash && _keys[f].Equals(key))
             {
                 at = i;
                 return f;
@@ -245,10 +253,10 @@ public sealed class FlowPacketStore
     /// <summary>Removes flow <paramref name="f"/> from the index and moves the entries after it back where their probe
     /// chains need them (Knuth's algorithm R: the table stays as if the flow had never been inserted).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RemoveFromIndex(in FlowKey key, int f)
+    private void RemoveFromIndex(int hash, int f)
     {
-        long mine = (long)key.GetHashCode() << 32 | (uint)(f + 1);
-        int i = key.GetHashCode() & _mask;
+        long mine = (long)hash << 32 | (uint)(f + 1);
+        int i = hash & _mask;
         while (_index[i] != mine) i = (i + 1) & _mask;
         _flowCount--;
         for (int j = i; ;)
