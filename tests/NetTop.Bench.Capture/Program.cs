@@ -10,13 +10,16 @@ using NetTop.Model.Resets;
 namespace NetTop.Bench.Capture;
 
 /// <summary>
-/// Runs one NetTop capture source the way the hub does (the resets on a drain tick, the packets on the ring's signal) while scripts/bench generates load,
+/// Runs one NetTop capture source the way the hub does (the resets on a drain tick, the packets on the capture's reader
+/// thread, as the hub's inline consumer) while scripts/bench generates load,
 /// and prints key=value lines. Modes:
 ///   resets  --seconds S [--tick-ms T] [--marks FILE]   the reset tracepoint source; with --marks it prints one
 ///           line per interval between lines appended to FILE (the load generator's step boundaries).
-///   capture --netns NS --seconds S [--no-classify]     the packet capture of namespace NS, consumed as the hub
-///           does: a consumer woken by the subscriber ring's signal, never a periodic drain.
-/// Both print "ready" once capturing, then results; CPU is this process's user+system time over the window.
+///   capture --netns NS --seconds S [--consumer classify|observe|none]   the packet capture of namespace NS, consumed
+///           as the hub does: on the reader thread once per retired block, never a periodic drain (classify: as the hub
+///           without tracepoints, the default; observe: as with them; none: the capture core alone).
+/// Both print "ready" once capturing, then results; CPU is this process's user+system time over the window (scripts/bench
+/// reads the capture's CPU from outside, as tcpdump's; the in-process figure and per-thread schedstat lines explain it).
 /// </summary>
 internal static class Program
 {
@@ -33,7 +36,8 @@ internal static class Program
         return args[0] switch
         {
             "resets" => Resets(seconds, tickMs, Arg(args, "--marks")),
-            "capture" when netns is not null => Capture(netns, seconds, classify: !args.Contains("--no-classify")),
+            "capture" when netns is not null && Arg(args, "--consumer") is null or "classify" or "observe" or "none" =>
+                Capture(netns, seconds, Arg(args, "--consumer") ?? "classify"),
             _ => Usage(),
         };
     }
@@ -118,26 +122,24 @@ internal static class Program
     [DllImport("libc", SetLastError = false)]
     private static extern int clock_gettime(int clock, out Timespec ts);
 
-    private static int Capture(string netns, double seconds, bool classify)
+    private static int Capture(string netns, double seconds, string work)
     {
         using NetnsThread thread = NetnsThread.Start("bench-capture", NetnsTarget.Resolve(netns));
         using PacketCaptureSource capture = new(thread);
+        Consumer consumer = work == "none" ? new(false, false) : new(true, work == "classify");
+        capture.Consumer = consumer.OnBatch;
         capture.StartAsync().GetAwaiter().GetResult();
         if (capture.Status.Health != NetTop.Model.SourceHealth.Ok)
         {
             Console.WriteLine($"error=\"{capture.Status.DetailWithFix}\"");
             return 1;
         }
-        PacketEventRing ring = capture.Subscribe(65_536);
-        Consumer consumer = new(ring, classify ? new WireResetClassifier() : null);
         Process me = Process.GetCurrentProcess();
-        // Warm up before the measured window, as tcpdump gets its start-up excluded too: bursts of refused connects in
-        // the namespace (a SYN and a RST each, ~100 fill a block) drive the reader, decode, flow-store, ring signal,
-        // consumer wake, drain and classify paths through 100+ blocks, as many wakes of the consumer, so tiered
-        // compilation with PGO (re-JIT after 30 calls, instrumented, then after 30 more) is done with them. The reader's
-        // own path is AggressiveOptimization (no tiering).
-        using CancellationTokenSource stop = new();
-        Thread consuming = consumer.Start(stop.Token);
+        // Warm up before the measured window, as tcpdump gets its start-up excluded too: bursts of refused connects and
+        // a few whole connections in the namespace (SYN, RST, SYN-ACK, FIN; ~100 packets fill a block) drive the reader,
+        // decode, flow-store and classify paths through 100+ blocks, so tiered compilation with PGO (re-JIT after 30
+        // calls, instrumented, then after 30 more) is done with whatever they call. The per-block and per-packet loops
+        // are AggressiveOptimization (no tiering).
         for (int i = 0; i < 120; i++)
         {
             RefusedConnects(thread, 100);
@@ -147,21 +149,112 @@ internal static class Program
         // the measured one. The runtime's tiered-compilation worker promotes start-up's methods in the background and
         // exits after 4 s without work (TC_BackgroundWorkerTimeoutMs); a long-running NetTop pays that once. Wait
         // until nothing was compiled for longer than that (bounded): the window measures the capture, not start-up's tail.
+        // Per-thread accounting: the threads are listed now (File), before the quiet wait, so the window's start reads
+        // their schedstat with libc only and nothing it calls is promoted by the tiering worker inside the window.
+        _ = ThreadDeltas(Threads(), Threads());
+        int[] tids = [.. Threads().Keys];
+        long[] ns0 = new long[tids.Length], slices0 = new long[tids.Length];
+        ReadSchedstat(tids, ns0, slices0);
         _ = Measure(consumer, TimeSpan.FromMilliseconds(50), announce: false);
+        long quietStart = Stopwatch.GetTimestamp();
         WaitForJitQuiet(TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(40));
+        double quietSeconds = Stopwatch.GetElapsedTime(quietStart).TotalSeconds;
         long before = consumer.Packets;
+        long methods0 = System.Runtime.JitInfo.GetCompiledMethodCount();
+        ReadSchedstat(tids, ns0, slices0);
         (double cpuMs, double jitMs, long wakes, double elapsed) = Measure(consumer, TimeSpan.FromSeconds(seconds), announce: true);
-        stop.Cancel();
-        consuming.Join();
+        long methods = System.Runtime.JitInfo.GetCompiledMethodCount() - methods0;
+        Dictionary<int, (string Name, long Ns, long Slices)> threads0 = [];
+        for (int i = 0; i < tids.Length; i++)
+        {
+            if (slices0[i] >= 0) threads0[tids[i]] = ("", ns0[i], slices0[i]);
+        }
+        string perThread = ThreadDeltas(threads0, Threads());
         long packets = consumer.Packets - before;
         capture.ReadStatistics();
         (int flows, int kept, long reserved) = capture.FlowStoreSize;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"mode=capture seconds={elapsed:0.00} packets={packets} kernel_packets={capture.KernelPackets} kernel_drops={capture.KernelDrops} " +
-            $"ring_drops={ring.Dropped} malformed={capture.Malformed} classify={(classify ? 1 : 0)} cpu_ms={cpuMs:0.0} " +
-            $"jit_ms={jitMs:0.0} consumer_wakes={wakes} blocks={capture.Blocks} " +
+            $"malformed={capture.Malformed} consumer={work} cpu_ms={cpuMs:0.0} " +
+            $"jit_ms={jitMs:0.0} jit_methods={methods} jit_quiet_wait_s={quietSeconds:0} consumer_batches={wakes} blocks={capture.Blocks} " +
             $"flows={flows} flow_packets={kept} flow_store_mb={reserved / 1048576.0:0.0} gc0={GC.CollectionCount(0)} max_rss_mb={me.PeakWorkingSet64 / 1048576}"));
+        Console.WriteLine($"threads {perThread}");
         return 0;
+    }
+
+    /// <summary>Every thread of this process: tid → (comm, schedstat run time ns, timeslices run), read from
+    /// /proc/self/task (outside the measured window: it allocates).</summary>
+    private static Dictionary<int, (string Name, long Ns, long Slices)> Threads()
+    {
+        Dictionary<int, (string, long, long)> d = [];
+        foreach (string dir in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                string[] f = File.ReadAllText(Path.Combine(dir, "schedstat")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                d[int.Parse(Path.GetFileName(dir), CultureInfo.InvariantCulture)] = (File.ReadAllText(Path.Combine(dir, "comm")).Trim(),
+                    long.Parse(f[0], CultureInfo.InvariantCulture), long.Parse(f[2], CultureInfo.InvariantCulture));
+            }
+            catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException)
+            {
+                // The thread exited between the listing and the read.
+            }
+        }
+        return d;
+    }
+
+    /// <summary>schedstat (run ns, timeslices) of each of <paramref name="tids"/> (-1 when gone), with libc only.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ReadSchedstat(int[] tids, long[] ns, long[] slices)
+    {
+        byte* path = stackalloc byte[64];
+        byte* buf = stackalloc byte[128];
+        long* fields = stackalloc long[3];
+        ReadOnlySpan<byte> prefix = "/proc/self/task/"u8, suffix = "/schedstat\0"u8;
+        for (int t = 0; t < tids.Length; t++)
+        {
+            int at = 0;
+            foreach (byte b in prefix) path[at++] = b;
+            int digits = 0;
+            for (int v = tids[t]; v > 0; v /= 10) digits++;
+            for (int v = tids[t], k = at + digits - 1; v > 0; v /= 10, k--) path[k] = (byte)('0' + v % 10);
+            at += digits;
+            foreach (byte b in suffix) path[at++] = b;
+            ns[t] = slices[t] = -1;
+            int fd = Tmds.Linux.LibC.open(path, Tmds.Linux.LibC.O_RDONLY | Tmds.Linux.LibC.O_CLOEXEC);
+            if (fd < 0) continue;
+            long n = Tmds.Linux.LibC.read(fd, buf, 128);
+            Tmds.Linux.LibC.close(fd);
+            // "run_ns wait_ns slices\n"
+            fields[0] = fields[1] = fields[2] = 0;
+            int f = 0;
+            for (int i = 0; i < n && f < 3; i++)
+            {
+                if (buf[i] is >= (byte)'0' and <= (byte)'9') fields[f] = fields[f] * 10 + buf[i] - '0';
+                else f++;
+            }
+            ns[t] = fields[0];
+            slices[t] = fields[2];
+        }
+    }
+
+    /// <summary>"name/tid=ms:slices" for each thread that ran in the window ("+" not listed at its start: all of its run
+    /// time; "-" exited in it: its run time before the exit is not known, the process clock has all of it).</summary>
+    private static string ThreadDeltas(Dictionary<int, (string Name, long Ns, long Slices)> a, Dictionary<int, (string Name, long Ns, long Slices)> b)
+    {
+        List<string> parts = [];
+        foreach ((int tid, (string name, long ns, long slices)) in b)
+        {
+            (string _, long ns0, long slices0) = a.TryGetValue(tid, out var v) ? v : (name, 0L, 0L);
+            if (slices == slices0) continue;
+            parts.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{(a.ContainsKey(tid) ? "" : "+")}{name.Replace(' ', '_')}/{tid}={(ns - ns0) / 1e6:0.00}:{slices - slices0}"));
+        }
+        foreach ((int tid, (string name, long _, long _)) in a)
+        {
+            if (!b.ContainsKey(tid)) parts.Add($"-{name.Replace(' ', '_')}/{tid}");
+        }
+        return string.Join(' ', parts);
     }
 
     /// <summary>
@@ -224,57 +317,72 @@ internal static class Program
         return count;
     }
 
+    /// <summary><paramref name="count"/> refused connects (SYN, RST+ACK) and a few whole connections (SYN, SYN-ACK, FIN,
+    /// FIN), so every kind of packet a load brings has been through the path before the window.</summary>
     private static void RefusedConnects(NetnsThread thread, int count) =>
         thread.InvokeAsync(() =>
         {
+            using System.Net.Sockets.Socket listener = new(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            listener.Listen(8);
             for (int i = 0; i < count; i++)
             {
                 using System.Net.Sockets.Socket s = new(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                if (i % 20 == 0)
+                {
+                    s.Connect(listener.LocalEndPoint!);
+                    using System.Net.Sockets.Socket accepted = listener.Accept();
+                    s.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+                    accepted.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+                    continue;
+                }
                 try { s.Connect(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 1)); } catch (System.Net.Sockets.SocketException) { }
             }
             return 0;
         }).GetAwaiter().GetResult();
 
     /// <summary>
-    /// What the hub's packet consumer does (CaptureHub's packet thread): wait on the ring's signal, drain, classify
-    /// RSTs from the wire. It never polls: with nothing passing the filter it does not run.
+    /// What the hub's packet consumer does (CaptureHub.ConsumeBatch → ConsumeLocked, same calls in the same order): on
+    /// the capture's reader thread, once per retired block, under the lock it shares with the tick: the reset
+    /// attributor and the received-reset resolver remember every RST, and the wire classifier turns each into resets,
+    /// held for the next tick up to the hub's bound. This process has no tick: the held resets are dropped after
+    /// each block instead of at the next refresh (what the tick does with them is the reset feed's cost). No thread of
+    /// its own: with nothing passing the filter it does not run. --consumer observe: the same without the wire classifier
+    /// (the hub while the reset tracepoints run); none: only counts (the capture core alone).
     /// </summary>
-    private sealed class Consumer(PacketEventRing ring, WireResetClassifier? wire)
+    private sealed class Consumer(bool observe, bool classify)
     {
-        private readonly List<PacketEvent> _batch = new(ring.Capacity); // sized once, as the hub's is after its first busy drain
-        private readonly List<ResetEvent> _resets = [];
+        private const int MaxWireResets = 2 * 65_536; // CaptureHub.MaxWireResets
+        private readonly Lock _gate = new(); // the hub's _packetGate
+        private readonly ResetNetnsAttributor _attributor = new(watchedNetnsInode: null);
+        private readonly ReceivedResetResolver _received = new();
+        private readonly WireResetClassifier _wire = new();
+        private readonly List<ResetEvent> _wireResets = [];
+        private long _wireResetsDropped;
         private long _packets;
         private long _wakes;
 
         public long Packets => Interlocked.Read(ref _packets);
         public long Wakes => Interlocked.Read(ref _wakes);
 
-        /// <summary>A dedicated thread, as the hub's consumer: blocks in the ring's wait, drains when woken.</summary>
-        public Thread Start(CancellationToken ct)
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        public void OnBatch(ReadOnlySpan<PacketEvent> packets)
         {
-            Thread t = new(() =>
+            lock (_gate)
             {
-                while (ring.Wait(ct))
+                _wakes++;
+                _packets += packets.Length;
+                if (!observe) return;
+                _attributor.ObservePackets(packets);
+                _received.ObservePackets(packets);
+                if (!classify) return;
+                foreach (ref readonly PacketEvent p in packets)
                 {
-                    Interlocked.Increment(ref _wakes);
-                    Drain();
+                    if (_wireResets.Count < MaxWireResets) _wire.Classify(in p, _wireResets);
+                    else if (p.IsRst) _wireResetsDropped++;
                 }
-            })
-            { Name = "bench-consumer", IsBackground = true };
-            t.Start();
-            return t;
-        }
-
-        public void Drain()
-        {
-            _batch.Clear();
-            int n = ring.Drain(_batch);
-            if (wire is not null)
-            {
-                foreach (ref readonly PacketEvent p in CollectionsMarshal.AsSpan(_batch)) wire.Classify(in p, _resets);
+                _wireResets.Clear();
             }
-            _resets.Clear();
-            Interlocked.Add(ref _packets, n);
         }
     }
 }

@@ -26,9 +26,10 @@ namespace NetTop.Capture;
 /// publishes one immutable <see cref="HostSnapshot"/> per tick by reference. Readers (TUI, snapshot writer,
 /// later exporters) pull <see cref="Latest"/> or await <see cref="WaitForNextAsync"/>; nothing is collected on
 /// their threads. A tick that finds the previous refresh still running is skipped, never queued.
-/// Packets are not taken on the tick: a consumer thread sleeps until the capture publishes a block and feeds it to the
-/// reset attribution and wire classification then, so an idle capture costs no wake-up; the tick only collects the
-/// resets classified since the last one (and whatever the consumer has not taken yet).
+/// Packets are not taken on the tick: the capture's reader thread, woken by the kernel when a block is retired, feeds
+/// the block to the reset attribution and wire classification itself (its inline consumer), so an idle capture costs
+/// no wake-up and a busy one one wake-up per block; the tick only collects the resets classified since the last one
+/// (and the packets that arrived before the first tick).
 /// </summary>
 public sealed class CaptureHub : IAsyncDisposable
 {
@@ -56,13 +57,14 @@ public sealed class CaptureHub : IAsyncDisposable
     private readonly List<ResetEvent> _resetResolved = [];
     private readonly ReceivedResetResolver _received = new();
     private readonly List<PacketEvent> _packetEvents = [];
+    // Live: packets that arrived before the first tick made the attributor (the tick takes them); replay: every
+    // packet the recording feeds, taken on the tick.
     private PacketEventRing? _packetRing;
-    // The packet consumer: a thread that sleeps in the ring's wait until the capture publishes (once per retired
-    // block at most), then feeds the packets to the attributor, the resolver and the wire classifier. A capture with
-    // nothing to deliver wakes nothing; the tick only takes what was classified. _packetGate guards everything the
-    // consumer and the tick share: the attributor, the resolver, the classifier, _wireResets, _packetsTaken.
+    // The packet consumer runs on the capture's reader thread (PacketCaptureSource.Consumer), once per retired block:
+    // it feeds the packets to the attributor, the resolver and the wire classifier. A capture with nothing to deliver
+    // wakes nothing; the tick only takes what was classified. _packetGate guards everything the consumer and the tick
+    // share: the attributor, the resolver, the classifier, _wireResets, _packetsTaken, _packetRing.
     private readonly Lock _packetGate = new();
-    private Thread? _packetThread;
     private readonly List<ResetEvent> _wireResets = [];
     private long _wireResetsDropped;
     /// <summary>Wire resets held between ticks at most: what one full subscriber ring of loopback RSTs gives (two each).</summary>
@@ -130,17 +132,20 @@ public sealed class CaptureHub : IAsyncDisposable
         _packets = options.Packets ? new PacketCaptureSource(thread) : null;
         if (_packets is not null)
         {
-            _packetRing = _packets.Subscribe(65_536);
             if (replay is null)
             {
+                _packetRing = new PacketEventRing(65_536);
                 if (recording is not null)
                 {
                     _packets.Tap = recording.OnFrame;
                 }
+                _packets.Consumer = ConsumeBatch;
                 // Started now, not awaited: the ring fills from when it is up; StartedAsync waits for it.
                 _packetsStarted = _packets.StartAsync(_stop.Token);
-                _packetThread = new Thread(ConsumePackets) { Name = "nettop-consumer", IsBackground = true };
-                _packetThread.Start();
+            }
+            else
+            {
+                _packetRing = _packets.Subscribe(65_536);
             }
         }
         HostName = replay?.Meta.Host ?? Environment.MachineName;
@@ -451,12 +456,19 @@ public sealed class CaptureHub : IAsyncDisposable
     /// </summary>
     private void ConsumePacketsLocked(bool classify)
     {
-        if (_packetRing is null) return;
+        if (_packetRing is null || _packetRing.Count == 0) return;
         _packetEvents.Clear();
-        int n = _packetRing.Drain(_packetEvents);
-        if (n == 0) return;
-        _packetsTaken += n;
-        ReadOnlySpan<PacketEvent> packets = CollectionsMarshal.AsSpan(_packetEvents);
+        _packetRing.Drain(_packetEvents);
+        ConsumeLocked(CollectionsMarshal.AsSpan(_packetEvents), classify);
+    }
+
+    /// <summary>Feeds <paramref name="packets"/> to the attributor, the resolver and (with <paramref name="classify"/>) the
+    /// wire classifier. Under _packetGate, with the attributor made.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ConsumeLocked(ReadOnlySpan<PacketEvent> packets, bool classify)
+    {
+        if (packets.IsEmpty) return;
+        _packetsTaken += packets.Length;
         _attributor!.ObservePackets(packets);
         _received.ObservePackets(packets);
         if (!classify) return;
@@ -473,6 +485,18 @@ public sealed class CaptureHub : IAsyncDisposable
         }
     }
 
+    /// <summary>Packets that wait for the first tick (taken before the attributor existed; tests).</summary>
+    internal int PendingPackets
+    {
+        get
+        {
+            lock (_packetGate)
+            {
+                return _packetRing?.Count ?? 0;
+            }
+        }
+    }
+
     /// <summary>Wire resets the packet consumer classified since the last tick (tests: it runs without a tick).</summary>
     internal int PendingWireResets
     {
@@ -485,17 +509,24 @@ public sealed class CaptureHub : IAsyncDisposable
         }
     }
 
-    /// <summary>The packet consumer's thread: blocks until the capture publishes, then consumes (see <see cref="ConsumePacketsLocked"/>).</summary>
-    private void ConsumePackets()
+    /// <summary>
+    /// The packet consumer, on the capture's reader thread once per retired block (live only). Before the first tick
+    /// made the attributor the packets wait in the ring and that tick takes them; after it, whatever still waits there
+    /// goes first, then the block.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ConsumeBatch(ReadOnlySpan<PacketEvent> packets)
     {
-        CancellationToken ct = _stop.Token;
-        while (_packetRing!.Wait(ct))
+        lock (_packetGate)
         {
-            lock (_packetGate)
+            if (_attributor is null)
             {
-                // Before the first tick made the attributor the packets wait in the ring; that tick takes them.
-                if (_attributor is not null) ConsumePacketsLocked(ClassifyFromWire);
+                _packetRing!.Write(packets);
+                return;
             }
+            bool classify = ClassifyFromWire;
+            ConsumePacketsLocked(classify);
+            ConsumeLocked(packets, classify);
         }
     }
 
@@ -579,7 +610,6 @@ public sealed class CaptureHub : IAsyncDisposable
                 {
                 }
             }
-            _packetThread?.Join(TimeSpan.FromSeconds(2)); // _stop is cancelled: its wait returns
             _resets?.Dispose();
             _packets?.Dispose();
             _firewall?.Dispose();

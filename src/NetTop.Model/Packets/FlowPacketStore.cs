@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using NetTop.Model.Net;
 using NetTop.Model.Resets;
 
@@ -29,24 +28,34 @@ public sealed class FlowPacketStore
         public PacketEvent Event;
         public LinkHeader Link;
         public int Length;
-        public int Next; // the flow's next newer packet, or -1; for a free slot, the next free one
     }
 
+    // A flow's links and counts, apart from its key and packets: evicting the oldest flow under a reset flood (every
+    // packet) walks only these, the slots' links and the index, small arrays that stay in cache, not the flow's key
+    // or its packets' ~200-byte slots.
     private struct Flow
     {
-        public FlowKey Key;
         public int Newer; // LRU list of flows, -1 at the ends; for a free flow, the next free one
         public int Older;
         public int Oldest; // the flow's packets, a list of slots from the oldest
         public int Newest;
         public int Count;
+        public int Hash; // its key's, to find its index entry without the key
     }
 
     // Everything lives in arrays made (and touched) once: adding a packet allocates nothing and stores no reference.
     private readonly Slot[] _slots;
+    private readonly int[] _next; // slot i's flow's next newer packet, or -1; for a free slot, the next free one
+    private readonly FlowKey[] _keys; // flow i's key
     private readonly byte[] _bytes; // slot i's captured bytes at i * SnapLength
     private readonly Flow[] _flowArray;
-    private readonly Dictionary<FlowKey, int> _flows;
+    // The flows' index: open addressing with linear probing over a power-of-two table at most half full, each entry
+    // the key's hash << 32 | (flow + 1), 0 when empty; removal shifts the probe chain back (no tombstones). A reset
+    // flood brings a new flow per packet: a lookup that misses, the oldest flow's removal and an insertion touch a few
+    // cache lines of this table and one flow each, where a Dictionary's were ~4x that.
+    private readonly long[] _index;
+    private readonly int _mask;
+    private int _flowCount;
     private int _freeSlot;
     private int _freeFlow;
     private int _newest = -1;
@@ -65,10 +74,13 @@ public sealed class FlowPacketStore
         MaxPackets = maxPackets;
         SnapLength = snapLength;
         _slots = new Slot[maxPackets];
+        _next = new int[maxPackets];
+        _keys = new FlowKey[maxFlows];
         _bytes = new byte[(long)maxPackets * snapLength];
         _flowArray = new Flow[maxFlows];
-        _flows = new Dictionary<FlowKey, int>(maxFlows);
-        for (int i = 0; i < maxPackets; i++) _slots[i].Next = i + 1 < maxPackets ? i + 1 : -1;
+        _index = new long[Math.Max(16, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)maxFlows * 2))];
+        _mask = _index.Length - 1;
+        for (int i = 0; i < maxPackets; i++) _next[i] = i + 1 < maxPackets ? i + 1 : -1;
         for (int i = 0; i < maxFlows; i++) _flowArray[i].Newer = i + 1 < maxFlows ? i + 1 : -1;
         // Commit the pages now (the first pass of a reset flood would otherwise fault them in one by one).
         Array.Clear(_bytes);
@@ -79,11 +91,11 @@ public sealed class FlowPacketStore
     public int MaxPackets { get; }
     /// <summary>Bytes kept of each packet (from the network header); longer packets are cut.</summary>
     public int SnapLength { get; }
-    public int FlowCount => _flows.Count;
+    public int FlowCount => _flowCount;
     public int PacketCount => _packets;
     /// <summary>The store's memory bound in bytes (arrays allocated once at construction).</summary>
-    public long BytesReserved => _bytes.LongLength + (long)_slots.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<Slot>()
-        + (long)_flowArray.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<Flow>();
+    public long BytesReserved => _bytes.LongLength + (long)_slots.Length * (Unsafe.SizeOf<Slot>() + sizeof(int))
+        + (long)_flowArray.Length * (Unsafe.SizeOf<Flow>() + Unsafe.SizeOf<FlowKey>()) + (long)_index.Length * sizeof(long);
     public long FlowsEvicted { get; private set; }
     public long PacketsEvicted { get; private set; }
     public long PacketsAdded { get; private set; }
@@ -113,30 +125,25 @@ public sealed class FlowPacketStore
     public bool Add(in PacketEvent e, ReadOnlySpan<byte> data, in LinkHeader link)
     {
         if (!TryGetFlow(in e, out FlowKey key)) return false;
-        ref int index = ref CollectionsMarshal.GetValueRefOrAddDefault(_flows, key, out bool exists);
-        int f;
-        if (exists)
+        int f = Find(in key, out int at);
+        if (f >= 0)
         {
-            f = index;
             Unlink(f);
         }
         else
         {
+            // A new flow (every packet of a reset flood): one failed lookup, the eviction's removal, one insertion.
             if (_freeFlow < 0)
             {
-                // Evicting changes the dictionary: add the key again afterwards.
-                _flows.Remove(key);
                 EvictOldest();
-                f = _freeFlow;
-                _flows.Add(key, f);
+                Find(in key, out at); // the removal may have shifted entries into the probe chain
             }
-            else
-            {
-                f = _freeFlow;
-                index = f;
-            }
+            f = _freeFlow;
+            _index[at] = (long)key.GetHashCode() << 32 | (uint)(f + 1);
+            _flowCount++;
             _freeFlow = _flowArray[f].Newer;
-            _flowArray[f] = new Flow { Key = key, Oldest = -1, Newest = -1 };
+            _flowArray[f] = new Flow { Oldest = -1, Newest = -1, Hash = key.GetHashCode() };
+            _keys[f] = key;
         }
         LinkNewest(f);
         ref Flow flow = ref _flowArray[f];
@@ -144,11 +151,12 @@ public sealed class FlowPacketStore
         while (_freeSlot < 0 && _oldest != f) EvictOldest();
         if (_freeSlot < 0) DropOldestPacket(ref flow); // this flow is the only one left
         int slot = _freeSlot;
-        _freeSlot = _slots[slot].Next;
+        _freeSlot = _next[slot];
         int n = Math.Min(data.Length, SnapLength);
         data[..n].CopyTo(_bytes.AsSpan(slot * SnapLength, SnapLength));
-        _slots[slot] = new Slot { Event = e, Link = link, Length = n, Next = -1 };
-        if (flow.Newest >= 0) _slots[flow.Newest].Next = slot;
+        _slots[slot] = new Slot { Event = e, Link = link, Length = n };
+        _next[slot] = -1;
+        if (flow.Newest >= 0) _next[flow.Newest] = slot;
         else flow.Oldest = slot;
         flow.Newest = slot;
         flow.Count++;
@@ -160,20 +168,22 @@ public sealed class FlowPacketStore
     /// <summary>The flow's decoded packets, oldest first (a copy; empty when the flow is not kept).</summary>
     public IReadOnlyList<PacketEvent> Packets(NetEndpoint local, NetEndpoint remote)
     {
-        if (!_flows.TryGetValue(new FlowKey(local, remote), out int f)) return [];
+        int f = Find(new FlowKey(local, remote), out _);
+        if (f < 0) return [];
         PacketEvent[] r = new PacketEvent[_flowArray[f].Count];
         int i = 0;
-        for (int s = _flowArray[f].Oldest; s >= 0; s = _slots[s].Next) r[i++] = _slots[s].Event;
+        for (int s = _flowArray[f].Oldest; s >= 0; s = _next[s]) r[i++] = _slots[s].Event;
         return r;
     }
 
     /// <summary>The flow's packets with copies of their bytes, oldest first (for a pcap).</summary>
     public IReadOnlyList<CapturedPacket> Captured(NetEndpoint local, NetEndpoint remote)
     {
-        if (!_flows.TryGetValue(new FlowKey(local, remote), out int f)) return [];
+        int f = Find(new FlowKey(local, remote), out _);
+        if (f < 0) return [];
         CapturedPacket[] r = new CapturedPacket[_flowArray[f].Count];
         int i = 0;
-        for (int s = _flowArray[f].Oldest; s >= 0; s = _slots[s].Next)
+        for (int s = _flowArray[f].Oldest; s >= 0; s = _next[s])
         {
             r[i++] = new CapturedPacket(_slots[s].Event, _slots[s].Link, _bytes.AsSpan(s * SnapLength, _slots[s].Length).ToArray());
         }
@@ -184,7 +194,7 @@ public sealed class FlowPacketStore
     private void DropOldestPacket(ref Flow flow)
     {
         int s = flow.Oldest;
-        flow.Oldest = _slots[s].Next;
+        flow.Oldest = _next[s];
         if (flow.Oldest < 0) flow.Newest = -1;
         FreeSlot(s);
         flow.Count--;
@@ -194,7 +204,7 @@ public sealed class FlowPacketStore
 
     private void FreeSlot(int s)
     {
-        _slots[s].Next = _freeSlot; // the stale event stays: it holds no reference
+        _next[s] = _freeSlot; // the stale event stays: it holds no reference
         _freeSlot = s;
     }
 
@@ -204,10 +214,10 @@ public sealed class FlowPacketStore
         int f = _oldest;
         Unlink(f);
         ref Flow flow = ref _flowArray[f];
-        _flows.Remove(flow.Key);
+        RemoveFromIndex(flow.Hash, f);
         for (int s = flow.Oldest; s >= 0;)
         {
-            int next = _slots[s].Next;
+            int next = _next[s];
             FreeSlot(s);
             s = next;
         }
@@ -216,6 +226,56 @@ public sealed class FlowPacketStore
         FlowsEvicted++;
         flow = new Flow { Newer = _freeFlow, Older = -1, Oldest = -1, Newest = -1 };
         _freeFlow = f;
+    }
+
+    /// <summary>The flow of <paramref name="key"/>, or -1 with <paramref name="at"/> the empty entry where it would go.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Find(in FlowKey key, out int at)
+    {
+        int hash = key.GetHashCode();
+        for (int i = hash & _mask; ; i = (i + 1) & _mask)
+        {
+            long e = _index[i];
+            if (e == 0)
+            {
+                at = i;
+                return -1;
+            }
+            int f = (int)(uint)e - 1;
+            if ((int)(e >> 32) == hash && _keys[f].Equals(key))
+            {
+                at = i;
+                return f;
+            }
+        }
+    }
+
+    /// <summary>Removes flow <paramref name="f"/> from the index and moves the entries after it back where their probe
+    /// chains need them (Knuth's algorithm R: the table stays as if the flow had never been inserted).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RemoveFromIndex(int hash, int f)
+    {
+        long mine = (long)hash << 32 | (uint)(f + 1);
+        int i = hash & _mask;
+        while (_index[i] != mine) i = (i + 1) & _mask;
+        _flowCount--;
+        for (int j = i; ;)
+        {
+            _index[i] = 0;
+            long e;
+            while (true)
+            {
+                j = (j + 1) & _mask;
+                e = _index[j];
+                if (e == 0) return;
+                int home = (int)(e >> 32) & _mask;
+                // e may move to the hole at i unless its home lies cyclically in (i, j].
+                bool stays = i <= j ? i < home && home <= j : i < home || home <= j;
+                if (!stays) break;
+            }
+            _index[i] = e;
+            i = j;
+        }
     }
 
     private void LinkNewest(int f)

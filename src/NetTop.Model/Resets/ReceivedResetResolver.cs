@@ -122,6 +122,7 @@ public sealed class ReceivedResetResolver
 
     private void Forget(((NetEndpoint, NetEndpoint) Key, DateTimeOffset At) entry)
     {
-        if (_rsts.TryGetValue(entry.Key, out var v) && v.At == entry.At) _rsts.Remove(entry.Key);
+        // One lookup under a flood (every RST forgets the oldest): remove, and put back the rare newer RST of the same flow.
+        if (_rsts.Remove(entry.Key, out var v) && v.At != entry.At) _rsts.Add(entry.Key, v);
     }
 }

@@ -179,7 +179,8 @@ public sealed class ResetNetnsAttributor
 
     private void Forget(((NetEndpoint, NetEndpoint) Key, DateTimeOffset At) entry)
     {
-        if (_rsts.TryGetValue(entry.Key, out DateTimeOffset at) && at == entry.At) _rsts.Remove(entry.Key);
+        // One lookup under a flood (every RST forgets the oldest): remove, and put back the rare newer RST of the same flow.
+        if (_rsts.Remove(entry.Key, out DateTimeOffset at) && at != entry.At) _rsts.Add(entry.Key, at);
     }
 
     /// <summary>The 4-tuple with its ends in a fixed order, so both directions meet; v4-mapped v6 unmapped.</summary>

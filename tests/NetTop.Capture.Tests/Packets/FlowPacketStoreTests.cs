@@ -92,4 +92,51 @@ public sealed class FlowPacketStoreTests
         Assert.Equal(8, store.Packets(Client, Server).Count);
         Assert.Equal(TcpFlags.Rst, store.Packets(Client, Server)[^1].Flags);
     }
+
+    /// <summary>
+    /// Random traffic over few endpoints (flows come back after being evicted; the index's probe chains wrap and are
+    /// shifted on every removal) against a plain model: the newest <c>maxFlows</c> flows by last update, each with its
+    /// newest packets. Every kept flow is found with exactly the model's packets, every evicted one is empty.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 8, 4, 32)]
+    [InlineData(2, 64, 8, 512)]
+    [InlineData(3, 5, 3, 15)]
+    public void Random_flows_come_and_go_as_a_model_of_the_newest_flows_says(int seed, int maxFlows, int perFlow, int maxPackets)
+    {
+        FlowPacketStore store = new(maxFlows, perFlow, maxPackets);
+        Random rnd = new(seed);
+        List<(FlowKey Key, NetEndpoint A, NetEndpoint B, List<uint> Seqs)> model = []; // oldest updated first
+        NetEndpoint[] hosts = [.. Enumerable.Range(0, 6).Select(i => NetEndpoint.FromV4Bytes([10, 0, 0, (byte)(i + 1)], (ushort)(1000 + rnd.Next(4))))];
+        for (uint seq = 1; seq <= 20_000; seq++)
+        {
+            NetEndpoint a = hosts[rnd.Next(hosts.Length)], b = hosts[rnd.Next(hosts.Length)];
+            if (rnd.Next(2) == 0) (a, b) = (b, a);
+            PacketEvent e = Tcp(a, b, TcpFlags.Rst) with { Seq = seq };
+            Assert.True(store.Add(e, Bytes(40, 1), Link));
+            FlowKey key = new(a, b);
+            int at = model.FindIndex(m => m.Key == key);
+            (FlowKey Key, NetEndpoint A, NetEndpoint B, List<uint> Seqs) flow = at >= 0 ? model[at] : (key, a, b, []);
+            if (at >= 0) model.RemoveAt(at);
+            else if (model.Count == maxFlows) model.RemoveAt(0);
+            flow.Seqs.Add(seq);
+            if (flow.Seqs.Count > perFlow) flow.Seqs.RemoveAt(0);
+            model.Add(flow);
+            while (model.Sum(m => m.Seqs.Count) > maxPackets) model.RemoveAt(0);
+            if (seq % 97 != 0) continue;
+            Assert.Equal(model.Count, store.FlowCount);
+            Assert.Equal(model.Sum(m => m.Seqs.Count), store.PacketCount);
+            foreach ((FlowKey _, NetEndpoint ma, NetEndpoint mb, List<uint> seqs) in model)
+            {
+                Assert.Equal(seqs, store.Packets(mb, ma).Select(p => p.Seq));
+            }
+            foreach (NetEndpoint x in hosts)
+            {
+                foreach (NetEndpoint y in hosts)
+                {
+                    if (!model.Exists(m => m.Key == new FlowKey(x, y))) Assert.Empty(store.Packets(x, y));
+                }
+            }
+        }
+    }
 }

@@ -69,6 +69,52 @@ public sealed class PacketCaptureTests
     }
 
     [RootFact]
+    public async Task The_inline_consumer_gets_every_block_on_the_reader_thread_in_order_with_the_subscriber_rings()
+    {
+        using TestNamespace ns = TestNamespace.Create();
+        using NetnsThread thread = NetnsThread.Start($"cap-{ns.Name}", NetnsTarget.Resolve(ns.Name));
+        using PacketCaptureSource capture = new(thread);
+        List<PacketEvent> inline = [];
+        HashSet<string?> threads = [];
+        int batches = 0;
+        capture.Consumer = packets =>
+        {
+            lock (inline)
+            {
+                batches++;
+                threads.Add(Thread.CurrentThread.Name);
+                foreach (PacketEvent p in packets) inline.Add(p);
+            }
+        };
+        await capture.StartAsync();
+        Assert.Equal(Model.SourceHealth.Ok, capture.Status.Health);
+        PacketEventRing ring = capture.Subscribe(1024);
+
+        int port = TestNamespace.RandomPort();
+        await thread.InvokeAsync(() =>
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                using Socket s = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                try { s.Connect(new IPEndPoint(IPAddress.Loopback, port)); } catch (SocketException) { }
+            }
+            return 0;
+        });
+        List<PacketEvent> ringed = await CollectAsync(ring, l => l.Count(p => p.IsRst) >= 3);
+        PacketEvent[] seen;
+        lock (inline)
+        {
+            seen = [.. inline];
+            Assert.Equal(["nettop-packets"], threads); // no thread of its own: the reader's, once per block
+            Assert.InRange(batches, 1, 6);
+        }
+        PacketEvent[] mine = [.. seen.Where(p => p.IsTcp && (p.Source.Port == port || p.Destination.Port == port))];
+        Assert.Equal(6, mine.Length); // three SYNs and three RST+ACKs
+        Assert.Equal(3, mine.Count(p => p.IsRst));
+        Assert.Equal(ringed.Where(p => p.IsTcp && (p.Source.Port == port || p.Destination.Port == port)), mine); // same packets, same order
+    }
+
+    [RootFact]
     public async Task Data_is_filtered_out_FIN_and_ICMP_port_unreachable_pass_with_the_quoted_tuple()
     {
         using TestNamespace ns = TestNamespace.Create();
