@@ -34,15 +34,11 @@ internal sealed unsafe class NfTablesNetlink : IDisposable
     /// <summary>A socket in the calling thread's network namespace; throws <see cref="NfTablesException"/>.</summary>
     public static NfTablesNetlink Open()
     {
-        int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NfTables.NETLINK_NETFILTER);
+        int fd = Netlink.Open(NfTables.NETLINK_NETFILTER);
         if (fd < 0)
         {
-            int e = errno;
-            throw new NfTablesException($"socket(AF_NETLINK, NETLINK_NETFILTER) failed: {Errno.Describe(e)}", e);
+            throw new NfTablesException($"socket(AF_NETLINK, NETLINK_NETFILTER) failed: {Errno.Describe(-fd)}", -fd);
         }
-        // A reply that never ends (a lost NLMSG_DONE) must not hang the poll: recv gives up after 5 s (EAGAIN).
-        timeval timeout = new() { tv_sec = 5 };
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, (uint)sizeof(timeval));
         return new NfTablesNetlink(fd);
     }
 
@@ -91,21 +87,12 @@ internal sealed unsafe class NfTablesNetlink : IDisposable
 
     private int Receive(string what)
     {
-        int n;
-        fixed (byte* p = _buffer)
-        {
-            do
-            {
-                n = (int)recv(_fd, p, BufferSize, 0);
-            }
-            while (n < 0 && errno == EINTR);
-        }
+        int n = Netlink.Receive(_fd, _buffer);
         if (n < 0)
         {
-            int e = errno;
-            throw new NfTablesException(e == EAGAIN
+            throw new NfTablesException(-n == EAGAIN
                 ? $"recv({what}) timed out after 5 s"
-                : $"recv({what}) failed: {Errno.Describe(e)}", e);
+                : $"recv({what}) failed: {Errno.Describe(-n)}", -n);
         }
         if (n == 0)
         {
@@ -128,16 +115,8 @@ internal sealed unsafe class NfTablesNetlink : IDisposable
         h->nlmsg_seq = ++_seq;
         buf[InetDiag.NLMSG_HDRLEN] = NfTables.NFPROTO_UNSPEC; // nfgen_family
         buf[InetDiag.NLMSG_HDRLEN + 1] = NfTables.NFNETLINK_V0; // version; res_id stays 0
-        sockaddr_nl kernel = new() { nl_family = (ushort)AF_NETLINK };
-        long sent;
-        do
+        if (Netlink.SendToKernel(_fd, buf, size) is int e and not 0)
         {
-            sent = sendto(_fd, buf, size, 0, (sockaddr*)&kernel, (uint)sizeof(sockaddr_nl));
-        }
-        while (sent < 0 && errno == EINTR);
-        if (sent < 0)
-        {
-            int e = errno;
             throw new NfTablesException($"sendto(NETLINK_NETFILTER) failed: {Errno.Describe(e)}", e);
         }
         return _seq;

@@ -30,17 +30,12 @@ internal sealed unsafe class SockDiagClient : Recording.ISockDiagDumper
 
     public static SockDiagClient Open()
     {
-        int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, InetDiag.NETLINK_SOCK_DIAG);
+        // A dump that never ends (a lost NLMSG_DONE) must not hang the refresh: recv gives up after 5 s (EAGAIN).
+        int fd = Netlink.Open(InetDiag.NETLINK_SOCK_DIAG, receiveBuffer: 1 << 20);
         if (fd < 0)
         {
-            int e = errno;
-            throw new SockDiagException($"socket(AF_NETLINK, NETLINK_SOCK_DIAG) failed: {Errno.Describe(e)}", e);
+            throw new SockDiagException($"socket(AF_NETLINK, NETLINK_SOCK_DIAG) failed: {Errno.Describe(-fd)}", -fd);
         }
-        int rcvbuf = 1 << 20;
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(int));
-        // A dump that never ends (a lost NLMSG_DONE) must not hang the refresh: recv gives up after 5 s (EAGAIN).
-        timeval timeout = new() { tv_sec = 5 };
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, (uint)sizeof(timeval));
         return new SockDiagClient(fd);
     }
 
@@ -50,21 +45,12 @@ internal sealed unsafe class SockDiagClient : Recording.ISockDiagDumper
         Send(family, ext, states);
         while (true)
         {
-            int n;
-            fixed (byte* p = _buffer)
-            {
-                do
-                {
-                    n = (int)recv(_fd, p, BufferSize, 0);
-                }
-                while (n < 0 && errno == EINTR);
-            }
+            int n = Netlink.Receive(_fd, _buffer);
             if (n < 0)
             {
-                int e = errno;
-                throw new SockDiagException(e == EAGAIN
+                throw new SockDiagException(-n == EAGAIN
                     ? "recv(NETLINK_SOCK_DIAG) timed out after 5 s: the dump did not finish"
-                    : $"recv(NETLINK_SOCK_DIAG) failed: {Errno.Describe(e)}", e);
+                    : $"recv(NETLINK_SOCK_DIAG) failed: {Errno.Describe(-n)}", -n);
             }
             if (n == 0)
             {
@@ -99,16 +85,8 @@ internal sealed unsafe class SockDiagClient : Recording.ISockDiagDumper
         req->sdiag_protocol = InetDiag.IPPROTO_TCP;
         req->idiag_ext = ext;
         req->idiag_states = states;
-        sockaddr_nl kernel = new() { nl_family = (ushort)AF_NETLINK };
-        long sent;
-        do
+        if (Netlink.SendToKernel(_fd, msg, size) is int e and not 0)
         {
-            sent = sendto(_fd, msg, (size_t)size, 0, (sockaddr*)&kernel, (uint)sizeof(sockaddr_nl));
-        }
-        while (sent < 0 && errno == EINTR);
-        if (sent < 0)
-        {
-            int e = errno;
             throw new SockDiagException($"sendto(NETLINK_SOCK_DIAG) failed: {Errno.Describe(e)}", e);
         }
     }
