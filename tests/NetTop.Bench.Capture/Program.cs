@@ -177,7 +177,7 @@ internal static class Program
             $"mode=capture seconds={elapsed:0.00} packets={packets} kernel_packets={capture.KernelPackets} kernel_drops={capture.KernelDrops} " +
             $"malformed={capture.Malformed} consumer={work} cpu_ms={cpuMs:0.0} " +
             $"jit_ms={jitMs:0.0} jit_methods={methods} jit_quiet_wait_s={quietSeconds:0} consumer_batches={wakes} blocks={capture.Blocks} " +
-            $"flows={flows} flow_packets={kept} flow_store_mb={reserved / 1048576.0:0.0} gc0={GC.CollectionCount(0)} max_rss_mb={me.PeakWorkingSet64 / 1048576}"));
+            $"flows={flows} flow_packets={kept} flow_store_mb={reserved / 1048576.0:0.0} recent_rsts={consumer.RecentRsts} gc0={GC.CollectionCount(0)} max_rss_mb={me.PeakWorkingSet64 / 1048576}"));
         Console.WriteLine($"threads {perThread}");
         return 0;
     }
@@ -342,28 +342,26 @@ internal static class Program
         }).GetAwaiter().GetResult();
 
     /// <summary>
-    /// What the hub's packet consumer does (CaptureHub.ConsumeBatch → ConsumeLocked, same calls in the same order): on
-    /// the capture's reader thread, once per retired block, under the lock it shares with the tick: the reset
-    /// attributor and the received-reset resolver remember every RST, and the wire classifier turns each into resets,
-    /// held for the next tick up to the hub's bound. This process has no tick: the held resets are dropped after
+    /// What the hub's packet consumer does (CaptureHub.ConsumeBatch → ConsumeLocked: the same ResetPacketConsumer): on
+    /// the capture's reader thread, once per retired block, under the lock it shares with the tick: every RST is judged
+    /// once and remembered for the reset attributor and the received-reset resolver, and the wire classifier turns
+    /// each into resets, held for the next tick up to the hub's bound. This process has no tick: the held resets are dropped after
     /// each block instead of at the next refresh (what the tick does with them is the reset feed's cost). No thread of
     /// its own: with nothing passing the filter it does not run. --consumer observe: the same without the wire classifier
     /// (the hub while the reset tracepoints run); none: only counts (the capture core alone).
     /// </summary>
     private sealed class Consumer(bool observe, bool classify)
     {
-        private const int MaxWireResets = 2 * 65_536; // CaptureHub.MaxWireResets
         private readonly Lock _gate = new(); // the hub's _packetGate
-        private readonly ResetNetnsAttributor _attributor = new(watchedNetnsInode: null);
-        private readonly ReceivedResetResolver _received = new();
-        private readonly WireResetClassifier _wire = new();
-        private readonly List<ResetEvent> _wireResets = [];
-        private long _wireResetsDropped;
+        // What the hub makes: the consumer, the attributor and the resolver sharing its RST memory (the hub's tick
+        // queries them; nothing here does).
+        private readonly ResetPacketConsumer _resets = new();
         private long _packets;
         private long _wakes;
 
         public long Packets => Interlocked.Read(ref _packets);
         public long Wakes => Interlocked.Read(ref _wakes);
+        public int RecentRsts { get { lock (_gate) return _resets.Rsts.Count; } }
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void OnBatch(ReadOnlySpan<PacketEvent> packets)
@@ -373,15 +371,8 @@ internal static class Program
                 _wakes++;
                 _packets += packets.Length;
                 if (!observe) return;
-                _attributor.ObservePackets(packets);
-                _received.ObservePackets(packets);
-                if (!classify) return;
-                foreach (ref readonly PacketEvent p in packets)
-                {
-                    if (_wireResets.Count < MaxWireResets) _wire.Classify(in p, _wireResets);
-                    else if (p.IsRst) _wireResetsDropped++;
-                }
-                _wireResets.Clear();
+                _resets.Consume(packets, classify); // CaptureHub.ConsumeLocked
+                _resets.WireResets.Clear();
             }
         }
     }

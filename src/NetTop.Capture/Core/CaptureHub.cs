@@ -51,24 +51,23 @@ public sealed class CaptureHub : IAsyncDisposable
     private readonly FirewallSource? _firewall;
     private readonly ResetTraceSource? _resets;
     private readonly PacketCaptureSource? _packets;
-    private readonly WireResetClassifier _wire = new();
     private readonly List<ResetEvent> _resetEvents = [];
     private readonly List<ResetEvent> _resetDecided = [];
     private readonly List<ResetEvent> _resetResolved = [];
-    private readonly ReceivedResetResolver _received = new();
     private readonly List<PacketEvent> _packetEvents = [];
     // Live: packets that arrived before the first tick made the attributor (the tick takes them); replay: every
     // packet the recording feeds, taken on the tick.
     private PacketEventRing? _packetRing;
     // The packet consumer runs on the capture's reader thread (PacketCaptureSource.Consumer), once per retired block:
-    // it feeds the packets to the attributor, the resolver and the wire classifier. A capture with nothing to deliver
-    // wakes nothing; the tick only takes what was classified. _packetGate guards everything the consumer and the tick
-    // share: the attributor, the resolver, the classifier, _wireResets, _packetsTaken, _packetRing.
+    // _resetPackets judges each RST once, records it for the attributor and the resolver (which share its memory) and,
+    // without tracepoints, classifies it. A capture with nothing to deliver wakes nothing; the tick only takes what was
+    // classified. _packetGate guards everything the consumer and the tick share: the attributor, the resolver,
+    // _resetPackets, _packetsTaken, _packetRing.
     private readonly Lock _packetGate = new();
-    private readonly List<ResetEvent> _wireResets = [];
-    private long _wireResetsDropped;
     /// <summary>Wire resets held between ticks at most: what one full subscriber ring of loopback RSTs gives (two each).</summary>
     private const int MaxWireResets = 2 * 65_536;
+    private readonly ResetPacketConsumer _resetPackets = new(MaxWireResets);
+    private readonly ReceivedResetResolver _received;
     private Task? _packetsStarted;
     private Task _resetsStarted = Task.CompletedTask;
     private ResetNetnsAttributor? _attributor;
@@ -91,6 +90,7 @@ public sealed class CaptureHub : IAsyncDisposable
     {
         _options = options;
         _time = time;
+        _received = new ReceivedResetResolver(_resetPackets.Rsts);
         _start = time.GetTimestamp();
         _interval = options.RefreshInterval;
         _netnsThread = thread;
@@ -392,7 +392,7 @@ public sealed class CaptureHub : IAsyncDisposable
             ulong? inode = await _netnsThread.InvokeAsync(_io.NetnsInode, ct).ConfigureAwait(false);
             lock (_packetGate)
             {
-                _attributor = new ResetNetnsAttributor(inode);
+                _attributor = new ResetNetnsAttributor(inode, rsts: _resetPackets.Rsts);
             }
             _recording?.SetNetnsInode(inode);
         }
@@ -428,16 +428,15 @@ public sealed class CaptureHub : IAsyncDisposable
         {
             // No tracepoints (not asked for, or they failed: the resets status says why): the resets the consumer
             // classified from the wire since the last tick.
-            _resetEvents.AddRange(_wireResets);
+            _resetEvents.AddRange(_resetPackets.WireResets);
         }
         // else the tracepoints are still starting: neither, so no reset is counted twice.
-        _wireResets.Clear();
+        _resetPackets.WireResets.Clear();
         DateTimeOffset now = _time.GetUtcNow();
         attributor.AttributeSettled(_resetEvents, now, _resetDecided);
         attributor.Prune(now);
         // Received tracepoint resets get their kind from their captured segment and their state from the sockets.
         _received.Resolve(_resetDecided, now, attributor, awaitPackets: _packets?.IsRunning == true, _resetResolved);
-        _received.Prune(now);
         if (_options.Netns is not null)
         {
             _resetResolved.RemoveAll(e => e.NetnsTag is not null);
@@ -469,20 +468,7 @@ public sealed class CaptureHub : IAsyncDisposable
     {
         if (packets.IsEmpty) return;
         _packetsTaken += packets.Length;
-        _attributor!.ObservePackets(packets);
-        _received.ObservePackets(packets);
-        if (!classify) return;
-        foreach (ref readonly PacketEvent p in packets)
-        {
-            if (_wireResets.Count < MaxWireResets)
-            {
-                _wire.Classify(in p, _wireResets);
-            }
-            else if (p.IsRst)
-            {
-                _wireResetsDropped++;
-            }
-        }
+        _resetPackets.Consume(packets, classify);
     }
 
     /// <summary>Packets that wait for the first tick (taken before the attributor existed; tests).</summary>
@@ -504,7 +490,7 @@ public sealed class CaptureHub : IAsyncDisposable
         {
             lock (_packetGate)
             {
-                return _wireResets.Count;
+                return _resetPackets.WireResets.Count;
             }
         }
     }
@@ -569,7 +555,7 @@ public sealed class CaptureHub : IAsyncDisposable
         {
             b.Add(_packets.Status);
         }
-        if (Volatile.Read(ref _wireResetsDropped) is > 0 and long dropped)
+        if (_resetPackets.WireResetsDropped is > 0 and long dropped)
         {
             b.Add(new SourceStatus("wire resets", SourceHealth.Degraded,
                 $"{dropped} RSTs not classified: more than {MaxWireResets} wire resets between two refreshes", "refresh more often (lower the interval)"));

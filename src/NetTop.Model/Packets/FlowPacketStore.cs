@@ -49,12 +49,9 @@ public sealed class FlowPacketStore
     private readonly FlowKey[] _keys; // flow i's key
     private readonly byte[] _bytes; // slot i's captured bytes at i * SnapLength
     private readonly Flow[] _flowArray;
-    // The flows' index: open addressing with linear probing over a power-of-two table at most half full, each entry
-    // the key's hash << 32 | (flow + 1), 0 when empty; removal shifts the probe chain back (no tombstones). A reset
-    // flood brings a new flow per packet: a lookup that misses, the oldest flow's removal and an insertion touch a few
-    // cache lines of this table and one flow each, where a Dictionary's were ~4x that.
-    private readonly long[] _index;
-    private readonly int _mask;
+    // The flows' index (id = flow): a reset flood brings a new flow per packet, so a lookup that misses, the oldest
+    // flow's removal and an insertion, each a few cache lines of this table and one flow.
+    private readonly FlowKeyIndex _index;
     private int _flowCount;
     private int _freeSlot;
     private int _freeFlow;
@@ -78,8 +75,7 @@ public sealed class FlowPacketStore
         _keys = new FlowKey[maxFlows];
         _bytes = new byte[(long)maxPackets * snapLength];
         _flowArray = new Flow[maxFlows];
-        _index = new long[Math.Max(16, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)maxFlows * 2))];
-        _mask = _index.Length - 1;
+        _index = new FlowKeyIndex(maxFlows, _keys);
         for (int i = 0; i < maxPackets; i++) _next[i] = i + 1 < maxPackets ? i + 1 : -1;
         for (int i = 0; i < maxFlows; i++) _flowArray[i].Newer = i + 1 < maxFlows ? i + 1 : -1;
         // Commit the pages now (the first pass of a reset flood would otherwise fault them in one by one).
@@ -95,7 +91,7 @@ public sealed class FlowPacketStore
     public int PacketCount => _packets;
     /// <summary>The store's memory bound in bytes (arrays allocated once at construction).</summary>
     public long BytesReserved => _bytes.LongLength + (long)_slots.Length * (Unsafe.SizeOf<Slot>() + sizeof(int))
-        + (long)_flowArray.Length * (Unsafe.SizeOf<Flow>() + Unsafe.SizeOf<FlowKey>()) + (long)_index.Length * sizeof(long);
+        + (long)_flowArray.Length * (Unsafe.SizeOf<Flow>() + Unsafe.SizeOf<FlowKey>()) + _index.Bytes;
     public long FlowsEvicted { get; private set; }
     public long PacketsEvicted { get; private set; }
     public long PacketsAdded { get; private set; }
@@ -125,7 +121,7 @@ public sealed class FlowPacketStore
     public bool Add(in PacketEvent e, ReadOnlySpan<byte> data, in LinkHeader link)
     {
         if (!TryGetFlow(in e, out FlowKey key)) return false;
-        int f = Find(in key, out int at);
+        int f = _index.Find(in key, out int at);
         if (f >= 0)
         {
             Unlink(f);
@@ -136,10 +132,10 @@ public sealed class FlowPacketStore
             if (_freeFlow < 0)
             {
                 EvictOldest();
-                Find(in key, out at); // the removal may have shifted entries into the probe chain
+                _index.Find(in key, out at); // the removal may have shifted entries into the probe chain
             }
             f = _freeFlow;
-            _index[at] = (long)key.GetHashCode() << 32 | (uint)(f + 1);
+            _index.Set(at, key.GetHashCode(), f);
             _flowCount++;
             _freeFlow = _flowArray[f].Newer;
             _flowArray[f] = new Flow { Oldest = -1, Newest = -1, Hash = key.GetHashCode() };
@@ -168,7 +164,7 @@ public sealed class FlowPacketStore
     /// <summary>The flow's decoded packets, oldest first (a copy; empty when the flow is not kept).</summary>
     public IReadOnlyList<PacketEvent> Packets(NetEndpoint local, NetEndpoint remote)
     {
-        int f = Find(new FlowKey(local, remote), out _);
+        int f = _index.Find(new FlowKey(local, remote), out _);
         if (f < 0) return [];
         PacketEvent[] r = new PacketEvent[_flowArray[f].Count];
         int i = 0;
@@ -179,7 +175,7 @@ public sealed class FlowPacketStore
     /// <summary>The flow's packets with copies of their bytes, oldest first (for a pcap).</summary>
     public IReadOnlyList<CapturedPacket> Captured(NetEndpoint local, NetEndpoint remote)
     {
-        int f = Find(new FlowKey(local, remote), out _);
+        int f = _index.Find(new FlowKey(local, remote), out _);
         if (f < 0) return [];
         CapturedPacket[] r = new CapturedPacket[_flowArray[f].Count];
         int i = 0;
@@ -214,7 +210,8 @@ public sealed class FlowPacketStore
         int f = _oldest;
         Unlink(f);
         ref Flow flow = ref _flowArray[f];
-        RemoveFromIndex(flow.Hash, f);
+        _index.Remove(flow.Hash, f);
+        _flowCount--;
         for (int s = flow.Oldest; s >= 0;)
         {
             int next = _next[s];
@@ -226,56 +223,6 @@ public sealed class FlowPacketStore
         FlowsEvicted++;
         flow = new Flow { Newer = _freeFlow, Older = -1, Oldest = -1, Newest = -1 };
         _freeFlow = f;
-    }
-
-    /// <summary>The flow of <paramref name="key"/>, or -1 with <paramref name="at"/> the empty entry where it would go.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Find(in FlowKey key, out int at)
-    {
-        int hash = key.GetHashCode();
-        for (int i = hash & _mask; ; i = (i + 1) & _mask)
-        {
-            long e = _index[i];
-            if (e == 0)
-            {
-                at = i;
-                return -1;
-            }
-            int f = (int)(uint)e - 1;
-            if ((int)(e >> 32) == hash && _keys[f].Equals(key))
-            {
-                at = i;
-                return f;
-            }
-        }
-    }
-
-    /// <summary>Removes flow <paramref name="f"/> from the index and moves the entries after it back where their probe
-    /// chains need them (Knuth's algorithm R: the table stays as if the flow had never been inserted).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RemoveFromIndex(int hash, int f)
-    {
-        long mine = (long)hash << 32 | (uint)(f + 1);
-        int i = hash & _mask;
-        while (_index[i] != mine) i = (i + 1) & _mask;
-        _flowCount--;
-        for (int j = i; ;)
-        {
-            _index[i] = 0;
-            long e;
-            while (true)
-            {
-                j = (j + 1) & _mask;
-                e = _index[j];
-                if (e == 0) return;
-                int home = (int)(e >> 32) & _mask;
-                // e may move to the hole at i unless its home lies cyclically in (i, j].
-                bool stays = i <= j ? i < home && home <= j : i < home || home <= j;
-                if (!stays) break;
-            }
-            _index[i] = e;
-            i = j;
-        }
     }
 
     private void LinkNewest(int f)
@@ -310,13 +257,20 @@ public readonly struct FlowKey : IEquatable<FlowKey>
     private readonly ushort _families;
     private readonly int _hash;
 
+    public FlowKey(NetEndpoint a, NetEndpoint b) : this(a, b, out _)
+    {
+    }
+
+    /// <param name="swapped">True when <paramref name="b"/> is the key's first end (<see cref="RecentFlowTable{T}"/>
+    /// keeps per-direction facts under the one key).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public FlowKey(NetEndpoint a, NetEndpoint b)
+    public FlowKey(NetEndpoint a, NetEndpoint b, out bool swapped)
     {
         a = a.Unmapped;
         b = b.Unmapped;
         UInt128 x = a.Address, y = b.Address;
-        if (x > y || (x == y && a.Port > b.Port)) (a, b, x, y) = (b, a, y, x);
+        swapped = x > y || (x == y && a.Port > b.Port);
+        if (swapped) (a, b, x, y) = (b, a, y, x);
         _aHi = (ulong)(x >> 64);
         _aLo = (ulong)x;
         _bHi = (ulong)(y >> 64);

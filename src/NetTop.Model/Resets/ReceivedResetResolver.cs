@@ -15,38 +15,32 @@ namespace NetTop.Model.Resets;
 /// </list>
 /// The segment's block is often handed over after the event (blocks retire every 100 ms, the hub's consumer takes it then; a
 /// tick may come first), so while the capture runs an event without its segment waits up to <see cref="SettleDelay"/>. Bounded:
-/// RSTs of the last window (at most <see cref="MaxRsts"/>), at most <see cref="MaxPending"/> waiting events.
+/// the RSTs are <see cref="RecentResets"/>' (bounded there), at most <see cref="MaxPending"/> waiting events.
 /// Not thread-safe: the hub calls it from its packet consumer and its tick under one lock.
 /// </summary>
 public sealed class ReceivedResetResolver
 {
-    public const int MaxRsts = 65_536;
     public const int MaxPending = 65_536;
 
-    private readonly WireResetClassifier _wire = new();
-    private readonly Dictionary<(NetEndpoint From, NetEndpoint To), (DateTimeOffset At, WireVerdict Verdict)> _rsts = [];
-    private readonly Queue<((NetEndpoint, NetEndpoint) Key, DateTimeOffset At)> _rstOrder = new();
+    private readonly RecentResets _rsts;
+    private WireResetClassifier? _wire; // only for ObservePackets (tests); the hub feeds _rsts itself
     private readonly Queue<ResetEvent> _pending = new();
+
+    /// <param name="rsts">The RSTs the namespace's capture saw, shared with the attributor and fed by the hub's
+    /// <see cref="ResetPacketConsumer"/>; null: one of its own, fed by <see cref="ObservePackets"/>.</param>
+    public ReceivedResetResolver(RecentResets? rsts = null)
+    {
+        _rsts = rsts ?? new RecentResets();
+    }
 
     public TimeSpan Window { get; init; } = TimeSpan.FromSeconds(2);
     public TimeSpan SettleDelay { get; init; } = TimeSpan.FromSeconds(2);
     public int TrackedRsts => _rsts.Count;
     public int Pending => _pending.Count;
 
-    /// <summary>Remembers SYNs and the incoming RSTs (loopback ones too) of one tick's packets.</summary>
-    public void ObservePackets(ReadOnlySpan<PacketEvent> packets)
-    {
-        foreach (ref readonly PacketEvent p in packets)
-        {
-            if (!p.IsTcp) continue;
-            _wire.Observe(in p);
-            if (!p.IsRst || !(p.IsLoopback || p.Direction == PacketDirection.In)) continue;
-            (NetEndpoint, NetEndpoint) key = (p.Source.Unmapped, p.Destination.Unmapped);
-            _rsts[key] = (p.Time, _wire.Judge(in p));
-            _rstOrder.Enqueue((key, p.Time));
-            if (_rstOrder.Count > MaxRsts) Forget(_rstOrder.Dequeue());
-        }
-    }
+    /// <summary>Remembers SYNs and RSTs of one tick's packets. The hub does not call this: its consumer feeds the shared
+    /// <see cref="RecentResets"/> once per packet.</summary>
+    public void ObservePackets(ReadOnlySpan<PacketEvent> packets) => _rsts.Observe(packets, _wire ??= new WireResetClassifier());
 
     /// <summary>
     /// Passes <paramref name="incoming"/> to <paramref name="output"/>, received tracepoint resets of the watched
@@ -64,14 +58,14 @@ public sealed class ReceivedResetResolver
         for (int i = 0; i < n; i++)
         {
             ResetEvent e = _pending.Dequeue();
-            if (_rsts.TryGetValue((e.Remote.Unmapped, e.Local.Unmapped), out var seen) && (seen.At - e.Wall).Duration() <= Window)
+            if (_rsts.TryGetReceived(e.Local, e.Remote, out DateTimeOffset at, out WireVerdict verdict) && (at - e.Wall).Duration() <= Window)
             {
                 output.Add(e with
                 {
-                    Kind = seen.Verdict.Kind,
+                    Kind = verdict.Kind,
                     KindFromWire = true,
-                    State = seen.Verdict.AnswersSyn ? TcpState.SynSent : StateOf(e, sockets),
-                    Explanation = "the peer reset the connection; " + seen.Verdict.Explanation,
+                    State = verdict.AnswersSyn ? TcpState.SynSent : StateOf(e, sockets),
+                    Explanation = "the peer reset the connection; " + verdict.Explanation,
                 });
             }
             else if (awaitPackets && now - e.Wall < SettleDelay && _pending.Count + (n - i) <= MaxPending)
@@ -85,14 +79,8 @@ public sealed class ReceivedResetResolver
         }
     }
 
-    /// <summary>Drops remembered RSTs older than the window before <paramref name="now"/>.</summary>
-    public void Prune(DateTimeOffset now)
-    {
-        while (_rstOrder.TryPeek(out var oldest) && now - oldest.At > Window)
-        {
-            Forget(_rstOrder.Dequeue());
-        }
-    }
+    /// <summary>Drops remembered RSTs older than the memory's window before <paramref name="now"/>.</summary>
+    public void Prune(DateTimeOffset now) => _rsts.Prune(now);
 
     private static bool NeedsResolving(ResetEvent e) =>
         e.Direction == ResetDirection.Received && e.Origin == ResetOrigin.Tracepoint && e.Kind == ResetKind.Unknown && e.NetnsTag is null;
@@ -119,10 +107,4 @@ public sealed class ReceivedResetResolver
         e.State != TcpState.Unknown ? e.State
         : e.Cookie != 0 && sockets is not null && sockets.TryGetSocketState(e.Cookie, out TcpState s) ? s
         : TcpState.Unknown;
-
-    private void Forget(((NetEndpoint, NetEndpoint) Key, DateTimeOffset At) entry)
-    {
-        // One lookup under a flood (every RST forgets the oldest): remove, and put back the rare newer RST of the same flow.
-        if (_rsts.Remove(entry.Key, out var v) && v.At != entry.At) _rsts.Add(entry.Key, v);
-    }
 }

@@ -21,7 +21,7 @@ namespace NetTop.Model.Resets;
 ///   the same ports within that window is unlikely.)</item>
 /// <item>Otherwise it is tagged <see cref="ResetEvent.OtherNetns"/>.</item>
 /// </list>
-/// Bounded: the live sockets plus those gone within the retention, RSTs of the last window (at most <see cref="MaxRsts"/>).
+/// Bounded: the live sockets plus those gone within the retention; the RSTs are <see cref="RecentResets"/>' (bounded there).
 /// Not thread-safe: the hub calls it from its packet consumer and its tick under one lock.
 /// </summary>
 public sealed class ResetNetnsAttributor
@@ -29,26 +29,29 @@ public sealed class ResetNetnsAttributor
     public const int CookieGenerations = 3;
     /// <summary>How long a socket's cookie is remembered after its last snapshot, when snapshots carry a time.</summary>
     public static readonly TimeSpan CookieRetention = TimeSpan.FromSeconds(5);
-    public const int MaxRsts = 65_536;
     public const int MaxPending = 65_536;
 
     private readonly ulong? _watchedInode;
     private readonly Dictionary<ulong, (TcpState State, long Generation, DateTimeOffset? At)> _cookies = [];
     private long _generation;
-    private readonly Dictionary<(NetEndpoint, NetEndpoint), DateTimeOffset> _rsts = [];
-    private readonly Queue<((NetEndpoint, NetEndpoint) Key, DateTimeOffset At)> _rstOrder = new();
+    private readonly RecentResets _rsts;
+    private WireResetClassifier? _wire; // only for ObservePackets (tests); the hub feeds _rsts itself
     private readonly Queue<ResetEvent> _pending = new();
 
     /// <param name="watchedNetnsInode">The watched namespace's inode (stat of /run/netns/NAME or /proc/thread-self/ns/net
     /// on its thread); null when unknown (then process-context events fall through to the wire rule).</param>
-    public ResetNetnsAttributor(ulong? watchedNetnsInode, TimeSpan? wireWindow = null)
+    /// <param name="rsts">The RSTs the namespace's capture saw, shared with the received-reset resolver and fed by the
+    /// hub's <see cref="ResetPacketConsumer"/>; null: one of its own, fed by <see cref="ObservePackets(ReadOnlySpan{PacketEvent})"/>.</param>
+    public ResetNetnsAttributor(ulong? watchedNetnsInode, TimeSpan? wireWindow = null, RecentResets? rsts = null)
     {
         _watchedInode = watchedNetnsInode;
         WireWindow = wireWindow ?? TimeSpan.FromSeconds(2);
+        _rsts = rsts ?? new RecentResets(window: WireWindow);
     }
 
     public TimeSpan WireWindow { get; }
     public ulong? WatchedNetnsInode => _watchedInode;
+    /// <summary>4-tuples with a recent RST (in the shared memory, when it is shared).</summary>
     public int TrackedRsts => _rsts.Count;
 
     /// <summary>
@@ -82,41 +85,15 @@ public sealed class ResetNetnsAttributor
     /// <summary>Sockets whose cookie is remembered (live and recently gone).</summary>
     public int TrackedCookies => _cookies.Count;
 
-    /// <summary>Remembers the RSTs the watched namespace's capture saw (other packets are ignored).</summary>
-    public void ObservePackets(IEnumerable<PacketEvent> packets)
-    {
-        foreach (PacketEvent p in packets)
-        {
-            ObservePacket(in p);
-        }
-    }
+    /// <summary>Remembers the RSTs the watched namespace's capture saw (other packets are ignored). The hub does not
+    /// call this: its consumer feeds the shared <see cref="RecentResets"/> once per packet.</summary>
+    public void ObservePackets(IEnumerable<PacketEvent> packets) => ObservePackets(packets.ToArray());
 
-    /// <summary>The same for a span (the hub's per-tick list, no enumerator).</summary>
-    public void ObservePackets(ReadOnlySpan<PacketEvent> packets)
-    {
-        foreach (ref readonly PacketEvent p in packets)
-        {
-            ObservePacket(in p);
-        }
-    }
-
-    private void ObservePacket(in PacketEvent p)
-    {
-        if (!p.IsRst) return;
-        (NetEndpoint, NetEndpoint) key = Key(p.Source, p.Destination);
-        _rsts[key] = p.Time;
-        _rstOrder.Enqueue((key, p.Time));
-        if (_rstOrder.Count > MaxRsts) Forget(_rstOrder.Dequeue());
-    }
+    /// <summary>The same for a span.</summary>
+    public void ObservePackets(ReadOnlySpan<PacketEvent> packets) => _rsts.Observe(packets, _wire ??= new WireResetClassifier());
 
     /// <summary>Drops remembered RSTs older than the window before <paramref name="now"/>.</summary>
-    public void Prune(DateTimeOffset now)
-    {
-        while (_rstOrder.TryPeek(out var oldest) && now - oldest.At > WireWindow)
-        {
-            Forget(_rstOrder.Dequeue());
-        }
-    }
+    public void Prune(DateTimeOffset now) => _rsts.Prune(now);
 
     /// <summary>Events waiting for their packet (see <see cref="AttributeSettled"/>).</summary>
     public int Pending => _pending.Count;
@@ -170,24 +147,10 @@ public sealed class ResetNetnsAttributor
         {
             return true;
         }
-        if (_rsts.TryGetValue(Key(e.Local, e.Remote), out DateTimeOffset seen) && (seen - e.Wall).Duration() <= WireWindow)
+        if (_rsts.TryGetLast(e.Local, e.Remote, out DateTimeOffset seen) && (seen - e.Wall).Duration() <= WireWindow)
         {
             return true;
         }
         return false;
-    }
-
-    private void Forget(((NetEndpoint, NetEndpoint) Key, DateTimeOffset At) entry)
-    {
-        // One lookup under a flood (every RST forgets the oldest): remove, and put back the rare newer RST of the same flow.
-        if (_rsts.Remove(entry.Key, out DateTimeOffset at) && at != entry.At) _rsts.Add(entry.Key, at);
-    }
-
-    /// <summary>The 4-tuple with its ends in a fixed order, so both directions meet; v4-mapped v6 unmapped.</summary>
-    private static (NetEndpoint, NetEndpoint) Key(NetEndpoint a, NetEndpoint b)
-    {
-        a = a.Unmapped;
-        b = b.Unmapped;
-        return (a.Address, a.Port).CompareTo((b.Address, b.Port)) <= 0 ? (a, b) : (b, a);
     }
 }

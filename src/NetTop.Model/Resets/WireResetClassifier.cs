@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using NetTop.Model.Net;
+using NetTop.Model.Packets;
 
 namespace NetTop.Model.Resets;
 
@@ -24,18 +26,37 @@ public sealed class WireResetClassifier
 {
     public const int DefaultSynCapacity = 4096;
 
-    private readonly int _synCapacity;
-    private readonly Dictionary<(NetEndpoint From, NetEndpoint To), uint> _syns = [];
-    private readonly Queue<(NetEndpoint, NetEndpoint)> _synOrder = new();
+    // The verdicts Judge gives, by code (RecentResets keeps the code, not the string).
+    private const byte NoAck = 0, Refused = 1, SeqZero = 2, Abort = 3;
+    private static readonly WireVerdict[] Verdicts =
+    [
+        new(ResetKind.Passive, "wire: RST without ACK, a reply to a segment that carried an ACK", false),
+        new(ResetKind.Passive, "wire: RST+ACK answering a SYN: connection refused (nothing listening)", true),
+        new(ResetKind.Passive, "wire: RST+ACK with sequence 0, a reply to a segment without ACK", false),
+        new(ResetKind.Active, "wire: RST+ACK inside a connection: the sender aborted it", false),
+    ];
+
+    // The SYN each end of a flow sent last (a flow's two ends share one entry).
+    private struct Syns
+    {
+        public uint SeqA; // sent by the key's first end
+        public uint SeqB;
+        public byte Has; // 1: SeqA is set, 2: SeqB is set
+    }
+
+    private readonly RecentFlowTable<Syns> _syns;
 
     public WireResetClassifier(int synCapacity = DefaultSynCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(synCapacity);
-        _synCapacity = synCapacity;
+        _syns = new RecentFlowTable<Syns>(synCapacity);
     }
 
-    /// <summary>SYNs remembered right now (bounded by the capacity).</summary>
+    /// <summary>Flows with a remembered SYN right now (bounded by the capacity; the least recently updated go first).</summary>
     public int TrackedSyns => _syns.Count;
+
+    /// <summary>The verdict a <see cref="JudgeCode"/> stands for.</summary>
+    public static WireVerdict Verdict(byte code) => Verdicts[code < Verdicts.Length ? code : 0];
 
     /// <summary>Adds the resets <paramref name="packet"/> stands for to <paramref name="into"/> (0, 1 or 2); remembers SYNs.</summary>
     public int Classify(in PacketEvent packet, List<ResetEvent> into)
@@ -49,7 +70,14 @@ public sealed class WireResetClassifier
         {
             return 0;
         }
-        WireVerdict v = Judge(in packet);
+        return Emit(in packet, JudgeCode(in packet), into);
+    }
+
+    /// <summary>Adds the resets RST <paramref name="packet"/> stands for, with the verdict <paramref name="code"/> it was
+    /// judged (<see cref="JudgeCode"/>), to <paramref name="into"/>: 1, or 2 for loopback.</summary>
+    public static int Emit(in PacketEvent packet, byte code, List<ResetEvent> into)
+    {
+        WireVerdict v = Verdicts[code];
         int added = 0;
         if (packet.IsLoopback || packet.Direction == PacketDirection.Out)
         {
@@ -75,38 +103,43 @@ public sealed class WireResetClassifier
     }
 
     /// <summary>The kind of a RST segment by the rules above (feed the SYNs before it with <see cref="Observe"/>).</summary>
-    public WireVerdict Judge(in PacketEvent p)
+    public WireVerdict Judge(in PacketEvent p) => Verdicts[JudgeCode(in p)];
+
+    /// <summary><see cref="Judge"/> as a code (<see cref="Verdict"/> turns it back). A SYN it matches is forgotten.</summary>
+    public byte JudgeCode(in PacketEvent p)
     {
-        if ((p.Flags & TcpFlags.Ack) == 0)
+        if ((p.Flags & TcpFlags.Ack) == 0) return NoAck;
+        if (p.Seq != 0) return Abort;
+        // The SYN went the other way: from the RST's destination to its source.
+        FlowKey key = new(p.Destination, p.Source, out bool swapped);
+        ref Syns s = ref _syns.Find(in key, out _);
+        if (!Unsafe.IsNullRef(ref s))
         {
-            return new(ResetKind.Passive, "wire: RST without ACK, a reply to a segment that carried an ACK", false);
-        }
-        if (p.Seq == 0)
-        {
-            // The SYN went the other way: from the RST's destination to its source.
-            if (_syns.TryGetValue((p.Destination, p.Source), out uint synSeq) && unchecked(synSeq + 1) == p.Ack)
+            byte mine = swapped ? (byte)2 : (byte)1;
+            uint seq = swapped ? s.SeqB : s.SeqA;
+            if ((s.Has & mine) != 0 && unchecked(seq + 1) == p.Ack)
             {
-                _syns.Remove((p.Destination, p.Source));
-                return new(ResetKind.Passive, "wire: RST+ACK answering a SYN: connection refused (nothing listening)", true);
+                s.Has &= (byte)~mine;
+                if (s.Has == 0) _syns.Remove(in key);
+                return Refused;
             }
-            return new(ResetKind.Passive, "wire: RST+ACK with sequence 0, a reply to a segment without ACK", false);
         }
-        return new(ResetKind.Active, "wire: RST+ACK inside a connection: the sender aborted it", false);
+        return SeqZero;
     }
 
     private void RememberSyn(NetEndpoint from, NetEndpoint to, uint seq)
     {
-        if (_syns.TryAdd((from, to), seq))
+        FlowKey key = new(from, to, out bool swapped);
+        ref Syns s = ref _syns.Upsert(in key, 0, out _);
+        if (swapped)
         {
-            _synOrder.Enqueue((from, to));
-            while (_synOrder.Count > _synCapacity)
-            {
-                _syns.Remove(_synOrder.Dequeue());
-            }
+            s.SeqB = seq;
+            s.Has |= 2;
         }
         else
         {
-            _syns[(from, to)] = seq;
+            s.SeqA = seq;
+            s.Has |= 1;
         }
     }
 

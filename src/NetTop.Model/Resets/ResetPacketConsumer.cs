@@ -1,0 +1,56 @@
+using System.Runtime.CompilerServices;
+
+namespace NetTop.Model.Resets;
+
+/// <summary>
+/// What the reset feed does with every captured packet, on the capture's reader thread (CaptureHub's packet
+/// consumer, and the capture benchmark's, which must measure the same work): the SYNs are remembered for the
+/// wire rules, each RST is judged once and recorded in <see cref="Rsts"/> (what the attributor and the received-reset
+/// resolver look up), and with classification on (no tracepoints) it becomes wire resets for the next tick, at most
+/// <see cref="MaxWireResets"/> between two ticks (the rest are counted in <see cref="WireResetsDropped"/>).
+/// Not thread-safe: the hub calls it under its packet lock.
+/// </summary>
+public sealed class ResetPacketConsumer
+{
+    public const int DefaultMaxWireResets = 2 * 65_536;
+
+    public ResetPacketConsumer(int maxWireResets = DefaultMaxWireResets, RecentResets? rsts = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxWireResets);
+        MaxWireResets = maxWireResets;
+        Rsts = rsts ?? new RecentResets();
+    }
+
+    public RecentResets Rsts { get; }
+    public WireResetClassifier Wire { get; } = new();
+    public int MaxWireResets { get; }
+
+    /// <summary>Resets classified from the wire since the tick last took them (it clears the list).</summary>
+    public List<ResetEvent> WireResets { get; } = [];
+
+    /// <summary>RSTs not classified because <see cref="WireResets"/> was full.</summary>
+    public long WireResetsDropped { get; private set; }
+
+    /// <summary>Packets consumed.</summary>
+    public long Packets { get; private set; }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Consume(ReadOnlySpan<PacketEvent> packets, bool classify)
+    {
+        Packets += packets.Length;
+        RecentResets rsts = Rsts;
+        WireResetClassifier wire = Wire;
+        List<ResetEvent> wireResets = WireResets;
+        foreach (ref readonly PacketEvent p in packets)
+        {
+            if (!p.IsTcp) continue;
+            wire.Observe(in p);
+            if (!p.IsRst) continue;
+            byte verdict = wire.JudgeCode(in p);
+            rsts.Observe(in p, verdict);
+            if (!classify) continue;
+            if (wireResets.Count < MaxWireResets) WireResetClassifier.Emit(in p, verdict, wireResets);
+            else WireResetsDropped++;
+        }
+    }
+}
