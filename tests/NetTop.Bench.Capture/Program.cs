@@ -125,7 +125,11 @@ internal static class Program
     private static int Capture(string netns, double seconds, string work)
     {
         using NetnsThread thread = NetnsThread.Start("bench-capture", NetnsTarget.Resolve(netns));
-        using PacketCaptureSource capture = new(thread);
+        // NETTOP_BENCH_BLOCK_KIB / _BLOCKS: try other ring shapes (default: the app's).
+        PacketCaptureOptions ringShape = new();
+        if (int.TryParse(Environment.GetEnvironmentVariable("NETTOP_BENCH_BLOCK_KIB"), out int kib)) ringShape = ringShape with { BlockSize = kib * 1024 };
+        if (int.TryParse(Environment.GetEnvironmentVariable("NETTOP_BENCH_BLOCKS"), out int blocks)) ringShape = ringShape with { BlockCount = blocks };
+        using PacketCaptureSource capture = new(thread, ringShape);
         Consumer consumer = work == "none" ? new(false, false) : new(true, work == "classify");
         capture.Consumer = consumer.OnBatch;
         capture.StartAsync().GetAwaiter().GetResult();
@@ -172,12 +176,12 @@ internal static class Program
         string perThread = ThreadDeltas(threads0, Threads());
         long packets = consumer.Packets - before;
         capture.ReadStatistics();
-        (int flows, int kept, long reserved) = capture.FlowStoreSize;
+        (int kept, long reserved) = capture.FlowStoreSize;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"mode=capture seconds={elapsed:0.00} packets={packets} kernel_packets={capture.KernelPackets} kernel_drops={capture.KernelDrops} " +
             $"malformed={capture.Malformed} consumer={work} cpu_ms={cpuMs:0.0} " +
             $"jit_ms={jitMs:0.0} jit_methods={methods} jit_quiet_wait_s={quietSeconds:0} consumer_batches={wakes} blocks={capture.Blocks} " +
-            $"flows={flows} flow_packets={kept} flow_store_mb={reserved / 1048576.0:0.0} recent_rsts={consumer.RecentRsts} gc0={GC.CollectionCount(0)} max_rss_mb={me.PeakWorkingSet64 / 1048576}"));
+            $"flow_packets={kept} flow_store_mb={reserved / 1048576.0:0.0} recent_rsts={consumer.RecentRsts} gc0={GC.CollectionCount(0)} max_rss_mb={me.PeakWorkingSet64 / 1048576}"));
         Console.WriteLine($"threads {perThread}");
         return 0;
     }

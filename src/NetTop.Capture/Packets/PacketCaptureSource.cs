@@ -67,7 +67,7 @@ public sealed class PacketCaptureSource : ISource, IDisposable
         _netns = netns;
         _options = options ?? new PacketCaptureOptions();
         _flows = _options.KeepFlowPackets
-            ? new FlowPacketStore(snapLength: (int)Math.Max(_options.SnapLen, FlowPacketStore.MinSnapLength))
+            ? new FlowPacketStore(PacketDecoder.TryDecode, snapLength: (int)Math.Max(_options.SnapLen, FlowPacketStore.MinSnapLength))
             : null;
     }
 
@@ -153,15 +153,15 @@ public sealed class PacketCaptureSource : ISource, IDisposable
         }
     }
 
-    /// <summary>Flows and packets the store holds now and the bytes it reserved once (its memory bound).</summary>
-    public (int Flows, int Packets, long BytesReserved) FlowStoreSize
+    /// <summary>Packets the store holds now and the bytes it reserved once (its memory bound).</summary>
+    public (int Packets, long BytesReserved) FlowStoreSize
     {
         get
         {
-            if (_flows is null) return (0, 0, 0);
+            if (_flows is null) return (0, 0);
             lock (_flowsLock)
             {
-                return (_flows.FlowCount, _flows.PacketCount, _flows.BytesReserved);
+                return (_flows.PacketCount, _flows.BytesReserved);
             }
         }
     }

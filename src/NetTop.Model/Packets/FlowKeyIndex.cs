@@ -4,7 +4,7 @@ namespace NetTop.Model.Packets;
 
 /// <summary>
 /// A fixed-size hash index from <see cref="FlowKey"/> to a small integer id (a slot in its owner's arrays), for the
-/// per-packet structures of the capture (<see cref="FlowPacketStore"/>, <see cref="RecentFlowTable{T}"/>): open
+/// per-packet memories of the capture (<see cref="RecentFlowTable{T}"/>): open
 /// addressing with linear probing over a power-of-two table at most half full, each entry the key's hash &lt;&lt; 32 |
 /// (id + 1), 0 when empty; removal shifts the probe chain back (no tombstones). A lookup, an insertion and a removal
 /// touch a few cache lines of one <c>long[]</c> and the compared key, where a <see cref="Dictionary{TKey,TValue}"/>'s

@@ -4,99 +4,71 @@ using NetTop.Model.Resets;
 
 namespace NetTop.Model.Packets;
 
+/// <summary>Decodes a captured packet (the capture's PacketDecoder.TryDecode): how the store turns kept bytes back
+/// into events when they are asked for.</summary>
+public delegate bool PacketDecodeFunc(ReadOnlySpan<byte> data, ushort protocol, int ifIndex, byte pktType, DateTimeOffset time, int wireLength, out PacketEvent e);
+
 /// <summary>
-/// The control packets the capture passed (SYN, SYN-ACK, FIN, RST, ICMP errors), kept per flow with their captured
-/// bytes, so a connection's detail can show its timeline and `w` can write it to a pcap after the fact. A flow is the
-/// 4-tuple with its ends in a fixed order (both directions meet; v4-mapped addresses unmapped); an ICMP error joins
-/// the flow of the packet it quotes.
-/// Bounded three ways, so a reset flood of new 4-tuples cannot grow it: at most <see cref="MaxFlows"/> flows, each
-/// keeping its newest <see cref="PacketsPerFlow"/> packets, and <see cref="MaxPackets"/> packets in all; the least
-/// recently updated flow is evicted first. All of it is allocated once (<see cref="BytesReserved"/>, ~4 MB with the
-/// defaults), so a full store under a flood allocates nothing per packet. Not thread-safe: the capture's reader adds under its lock.
+/// The newest control packets the capture passed (SYN, SYN-ACK, FIN, RST, ICMP errors) with their captured bytes, so
+/// a connection's detail can show its timeline and `w` can write it to a pcap after the fact. A flow is the 4-tuple
+/// with its ends in a fixed order (both directions meet; v4-mapped addresses unmapped); an ICMP error joins the flow
+/// of the packet it quotes.
+/// <para>
+/// Kept as the capture saw them, in one ring of <see cref="Capacity"/> packets (the oldest overwritten first), and
+/// sorted into flows only when a flow is asked for: adding is the reader's per-packet cost, so it is a copy of the
+/// packet's bytes and a ~48-byte header into the next slot, with no lookup; a query decodes the ring's packets
+/// again (<see cref="PacketDecodeFunc"/>) and keeps the flow's, a few milliseconds at most, when a detail screen or
+/// `w` asks. With the defaults that is the last 16,384 control packets: ~30 minutes of a server's connections at
+/// 100 new ones per second, a third of a second of a 50,000/s reset flood.
+/// </para>
+/// All of it is allocated once (<see cref="BytesReserved"/>, ~5 MB with the defaults, touched as it fills), so a
+/// full store under a flood allocates nothing per packet. Not thread-safe: the capture's reader adds under its lock.
 /// </summary>
 public sealed class FlowPacketStore
 {
-    public const int DefaultMaxFlows = 4096;
-    public const int DefaultPacketsPerFlow = 32;
-    public const int DefaultMaxPackets = 8192;
+    public const int DefaultCapacity = 16_384;
     public const int DefaultSnapLength = 256;
     /// <summary>pcap consumers need the IP and TCP headers, and an ICMP error's quote: never keep less.</summary>
     public const int MinSnapLength = 128;
 
     private struct Slot
     {
-        public PacketEvent Event;
+        public long Ticks; // UTC
+        public int WireLength;
+        public int IfIndex;
+        public int Length; // bytes kept
         public LinkHeader Link;
-        public int Length;
     }
 
-    // A flow's links and counts, apart from its key and packets: evicting the oldest flow under a reset flood (every
-    // packet) walks only these, the slots' links and the index, small arrays that stay in cache, not the flow's key
-    // or its packets' ~200-byte slots.
-    private struct Flow
-    {
-        public int Newer; // LRU list of flows, -1 at the ends; for a free flow, the next free one
-        public int Older;
-        public int Oldest; // the flow's packets, a list of slots from the oldest
-        public int Newest;
-        public int Count;
-        public int Hash; // its key's, to find its index entry without the key
-    }
-
-    // Everything lives in arrays made (and touched) once: adding a packet allocates nothing and stores no reference.
+    private readonly PacketDecodeFunc _decode;
     private readonly Slot[] _slots;
-    private readonly int[] _next; // slot i's flow's next newer packet, or -1; for a free slot, the next free one
-    private readonly FlowKey[] _keys; // flow i's key
     private readonly byte[] _bytes; // slot i's captured bytes at i * SnapLength
-    private readonly Flow[] _flowArray;
-    // The flows' index (id = flow): a reset flood brings a new flow per packet, so a lookup that misses, the oldest
-    // flow's removal and an insertion, each a few cache lines of this table and one flow.
-    private readonly FlowKeyIndex _index;
-    private int _flowCount;
-    private int _freeSlot;
-    private int _freeFlow;
-    private int _newest = -1;
-    private int _oldest = -1;
-    private int _packets;
+    private int _head; // the slot the next packet takes
+    private int _count;
 
-    public FlowPacketStore(int maxFlows = DefaultMaxFlows, int packetsPerFlow = DefaultPacketsPerFlow,
-        int maxPackets = DefaultMaxPackets, int snapLength = DefaultSnapLength)
+    public FlowPacketStore(PacketDecodeFunc decode, int capacity = DefaultCapacity, int snapLength = DefaultSnapLength)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFlows);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(packetsPerFlow);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxPackets, packetsPerFlow);
+        ArgumentNullException.ThrowIfNull(decode);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         ArgumentOutOfRangeException.ThrowIfLessThan(snapLength, MinSnapLength);
-        MaxFlows = maxFlows;
-        PacketsPerFlow = packetsPerFlow;
-        MaxPackets = maxPackets;
+        _decode = decode;
+        Capacity = capacity;
         SnapLength = snapLength;
-        _slots = new Slot[maxPackets];
-        _next = new int[maxPackets];
-        _keys = new FlowKey[maxFlows];
-        _bytes = new byte[(long)maxPackets * snapLength];
-        _flowArray = new Flow[maxFlows];
-        _index = new FlowKeyIndex(maxFlows, _keys);
-        for (int i = 0; i < maxPackets; i++) _next[i] = i + 1 < maxPackets ? i + 1 : -1;
-        for (int i = 0; i < maxFlows; i++) _flowArray[i].Newer = i + 1 < maxFlows ? i + 1 : -1;
-        // Commit the pages now (the first pass of a reset flood would otherwise fault them in one by one).
-        Array.Clear(_bytes);
+        _slots = new Slot[capacity];
+        _bytes = new byte[(long)capacity * snapLength];
     }
 
-    public int MaxFlows { get; }
-    public int PacketsPerFlow { get; }
-    public int MaxPackets { get; }
+    /// <summary>Packets kept at most (the newest).</summary>
+    public int Capacity { get; }
     /// <summary>Bytes kept of each packet (from the network header); longer packets are cut.</summary>
     public int SnapLength { get; }
-    public int FlowCount => _flowCount;
-    public int PacketCount => _packets;
+    public int PacketCount => _count;
     /// <summary>The store's memory bound in bytes (arrays allocated once at construction).</summary>
-    public long BytesReserved => _bytes.LongLength + (long)_slots.Length * (Unsafe.SizeOf<Slot>() + sizeof(int))
-        + (long)_flowArray.Length * (Unsafe.SizeOf<Flow>() + Unsafe.SizeOf<FlowKey>()) + _index.Bytes;
-    public long FlowsEvicted { get; private set; }
+    public long BytesReserved => _bytes.LongLength + (long)_slots.Length * Unsafe.SizeOf<Slot>();
     public long PacketsEvicted { get; private set; }
     public long PacketsAdded { get; private set; }
 
-    /// <summary>The flow a packet belongs to, or null when it is no control packet (TCP without SYN/FIN/RST,
+    /// <summary>The flow a packet belongs to, or false when it is no control packet (TCP without SYN/FIN/RST,
     /// ICMP that is no error or quotes too little).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryGetFlow(in PacketEvent e, out FlowKey key)
@@ -106,144 +78,80 @@ public sealed class FlowPacketStore
             key = new FlowKey(e.Source, e.Destination);
             return true;
         }
-        if (e.IsIcmpError && e.InnerSource is { } s && e.InnerDestination is { } d && (s.Port | d.Port) != 0)
+        if (IsQuotingIcmpError(in e))
         {
-            key = new FlowKey(s, d);
+            key = new FlowKey(e.InnerSource!.Value, e.InnerDestination!.Value);
             return true;
         }
         key = default;
         return false;
     }
 
-    /// <summary>Keeps <paramref name="e"/> with the first <see cref="SnapLength"/> bytes of <paramref name="data"/>;
-    /// false when it is no control packet.</summary>
+    /// <summary>Whether <paramref name="e"/> is kept: a control packet (what <see cref="TryGetFlow"/> finds a flow for).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsControl(in PacketEvent e) =>
+        e.IsTcp ? (e.Flags & (TcpFlags.Syn | TcpFlags.Fin | TcpFlags.Rst)) != 0 : IsQuotingIcmpError(in e);
+
+    private static bool IsQuotingIcmpError(in PacketEvent e) =>
+        e.IsIcmpError && e.InnerSource is { } s && e.InnerDestination is { } d && (s.Port | d.Port) != 0;
+
+    /// <summary>Keeps <paramref name="e"/>'s first <see cref="SnapLength"/> bytes of <paramref name="data"/> (the
+    /// packet <paramref name="e"/> was decoded from) and its link header; false when it is no control packet.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Add(in PacketEvent e, ReadOnlySpan<byte> data, in LinkHeader link)
     {
-        if (!TryGetFlow(in e, out FlowKey key)) return false;
-        int f = _index.Find(in key, out int at);
-        if (f >= 0)
-        {
-            Unlink(f);
-        }
-        else
-        {
-            // A new flow (every packet of a reset flood): one failed lookup, the eviction's removal, one insertion.
-            if (_freeFlow < 0)
-            {
-                EvictOldest();
-                _index.Find(in key, out at); // the removal may have shifted entries into the probe chain
-            }
-            f = _freeFlow;
-            _index.Set(at, key.GetHashCode(), f);
-            _flowCount++;
-            _freeFlow = _flowArray[f].Newer;
-            _flowArray[f] = new Flow { Oldest = -1, Newest = -1, Hash = key.GetHashCode() };
-            _keys[f] = key;
-        }
-        LinkNewest(f);
-        ref Flow flow = ref _flowArray[f];
-        if (flow.Count == PacketsPerFlow) DropOldestPacket(ref flow);
-        while (_freeSlot < 0 && _oldest != f) EvictOldest();
-        if (_freeSlot < 0) DropOldestPacket(ref flow); // this flow is the only one left
-        int slot = _freeSlot;
-        _freeSlot = _next[slot];
+        if (!IsControl(in e)) return false;
+        int slot = _head;
         int n = Math.Min(data.Length, SnapLength);
-        data[..n].CopyTo(_bytes.AsSpan(slot * SnapLength, SnapLength));
-        _slots[slot] = new Slot { Event = e, Link = link, Length = n };
-        _next[slot] = -1;
-        if (flow.Newest >= 0) _next[flow.Newest] = slot;
-        else flow.Oldest = slot;
-        flow.Newest = slot;
-        flow.Count++;
-        _packets++;
+        data[..n].CopyTo(_bytes.AsSpan(slot * SnapLength, n));
+        ref Slot s = ref _slots[slot];
+        s.Ticks = e.Time.UtcTicks;
+        s.WireLength = e.Length;
+        s.IfIndex = e.IfIndex;
+        s.Length = n;
+        s.Link = link;
+        _head = slot + 1 == Capacity ? 0 : slot + 1;
+        if (_count == Capacity) PacketsEvicted++;
+        else _count++;
         PacketsAdded++;
         return true;
     }
 
-    /// <summary>The flow's decoded packets, oldest first (a copy; empty when the flow is not kept).</summary>
+    /// <summary>The flow's packets, oldest first (decoded again from the kept bytes; empty when none is kept).</summary>
     public IReadOnlyList<PacketEvent> Packets(NetEndpoint local, NetEndpoint remote)
     {
-        int f = _index.Find(new FlowKey(local, remote), out _);
-        if (f < 0) return [];
-        PacketEvent[] r = new PacketEvent[_flowArray[f].Count];
-        int i = 0;
-        for (int s = _flowArray[f].Oldest; s >= 0; s = _next[s]) r[i++] = _slots[s].Event;
+        List<PacketEvent> r = [];
+        Scan(new FlowKey(local, remote), (in PacketEvent e, int _) => r.Add(e));
         return r;
     }
 
     /// <summary>The flow's packets with copies of their bytes, oldest first (for a pcap).</summary>
     public IReadOnlyList<CapturedPacket> Captured(NetEndpoint local, NetEndpoint remote)
     {
-        int f = _index.Find(new FlowKey(local, remote), out _);
-        if (f < 0) return [];
-        CapturedPacket[] r = new CapturedPacket[_flowArray[f].Count];
-        int i = 0;
-        for (int s = _flowArray[f].Oldest; s >= 0; s = _next[s])
-        {
-            r[i++] = new CapturedPacket(_slots[s].Event, _slots[s].Link, _bytes.AsSpan(s * SnapLength, _slots[s].Length).ToArray());
-        }
+        List<CapturedPacket> r = [];
+        Scan(new FlowKey(local, remote), (in PacketEvent e, int slot) =>
+            r.Add(new CapturedPacket(e, _slots[slot].Link, _bytes.AsSpan(slot * SnapLength, _slots[slot].Length).ToArray())));
         return r;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void DropOldestPacket(ref Flow flow)
-    {
-        int s = flow.Oldest;
-        flow.Oldest = _next[s];
-        if (flow.Oldest < 0) flow.Newest = -1;
-        FreeSlot(s);
-        flow.Count--;
-        _packets--;
-        PacketsEvicted++;
-    }
+    private delegate void Found(in PacketEvent e, int slot);
 
-    private void FreeSlot(int s)
+    private void Scan(FlowKey key, Found found)
     {
-        _next[s] = _freeSlot; // the stale event stays: it holds no reference
-        _freeSlot = s;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void EvictOldest()
-    {
-        int f = _oldest;
-        Unlink(f);
-        ref Flow flow = ref _flowArray[f];
-        _index.Remove(flow.Hash, f);
-        _flowCount--;
-        for (int s = flow.Oldest; s >= 0;)
+        int slot = _count == Capacity ? _head : 0;
+        for (int i = 0; i < _count; i++)
         {
-            int next = _next[s];
-            FreeSlot(s);
-            s = next;
+            ref Slot s = ref _slots[slot];
+            // Bytes the decoder rejects were never added (the reader keeps only what it decoded).
+            if (_decode(_bytes.AsSpan(slot * SnapLength, s.Length), s.Link.Protocol, s.IfIndex, s.Link.PktType,
+                    new DateTimeOffset(s.Ticks, TimeSpan.Zero), s.WireLength, out PacketEvent e)
+                && TryGetFlow(in e, out FlowKey k) && k == key)
+            {
+                found(in e, slot);
+            }
+            slot = slot + 1 == Capacity ? 0 : slot + 1;
         }
-        _packets -= flow.Count;
-        PacketsEvicted += flow.Count;
-        FlowsEvicted++;
-        flow = new Flow { Newer = _freeFlow, Older = -1, Oldest = -1, Newest = -1 };
-        _freeFlow = f;
     }
-
-    private void LinkNewest(int f)
-    {
-        _flowArray[f].Older = _newest;
-        _flowArray[f].Newer = -1;
-        if (_newest >= 0) _flowArray[_newest].Newer = f;
-        _newest = f;
-        if (_oldest < 0) _oldest = f;
-    }
-
-    private void Unlink(int f)
-    {
-        ref Flow flow = ref _flowArray[f];
-        if (flow.Newer >= 0) _flowArray[flow.Newer].Older = flow.Older;
-        else _newest = flow.Older;
-        if (flow.Older >= 0) _flowArray[flow.Older].Newer = flow.Newer;
-        else _oldest = flow.Newer;
-        flow.Newer = flow.Older = -1;
-    }
-
 }
 
 /// <summary>

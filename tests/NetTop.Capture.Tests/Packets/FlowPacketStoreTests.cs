@@ -1,140 +1,171 @@
+using System.Buffers.Binary;
+using NetTop.Capture.Packets;
 using NetTop.Model.Net;
 using NetTop.Model.Packets;
 using NetTop.Model.Resets;
 
 namespace NetTop.Capture.Tests.Packets;
 
-/// <summary>The per-flow store of control packets: both directions meet, ICMP errors join the flow they quote, bounds hold.</summary>
+/// <summary>
+/// The store of control packets: real IPv4 bytes in, the same events (decoded again) and bytes out per flow; both
+/// directions meet, ICMP errors join the flow they quote, the newest packets are kept and nothing grows.
+/// </summary>
 public sealed class FlowPacketStoreTests
 {
     private static readonly NetEndpoint Client = NetEndpoint.FromV4Bytes([10, 0, 0, 1], 40000);
     private static readonly NetEndpoint Server = NetEndpoint.FromV4Bytes([10, 0, 0, 2], 443);
+    private static readonly DateTimeOffset T0 = DateTimeOffset.UnixEpoch.AddSeconds(1_700_000_000);
+
+    private static byte[] Ip4(byte proto, NetEndpoint src, NetEndpoint dst, int payload)
+    {
+        byte[] b = new byte[20 + payload];
+        b[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), (ushort)b.Length);
+        b[8] = 64;
+        b[9] = proto;
+        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(12), (uint)src.Address);
+        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(16), (uint)dst.Address);
+        return b;
+    }
+
+    /// <summary>An IPv4 TCP segment: 20-byte header, <paramref name="payload"/> bytes of <paramref name="fill"/>.</summary>
+    private static byte[] Tcp(NetEndpoint src, NetEndpoint dst, TcpFlags flags, uint seq = 1, int payload = 0, byte fill = 0)
+    {
+        byte[] b = Ip4(6, src, dst, 20 + payload);
+        Span<byte> t = b.AsSpan(20);
+        BinaryPrimitives.WriteUInt16BigEndian(t, src.Port);
+        BinaryPrimitives.WriteUInt16BigEndian(t[2..], dst.Port);
+        BinaryPrimitives.WriteUInt32BigEndian(t[4..], seq);
+        t[12] = 5 << 4;
+        t[13] = (byte)flags;
+        t[20..].Fill(fill);
+        return b;
+    }
+
+    /// <summary>An ICMP port unreachable from <paramref name="router"/> quoting a segment from <paramref name="src"/>.</summary>
+    private static byte[] IcmpUnreachable(NetEndpoint router, NetEndpoint src, NetEndpoint dst)
+    {
+        byte[] quote = Tcp(src, dst, TcpFlags.Syn)[..28];
+        byte[] b = Ip4(1, router, src, 8 + quote.Length);
+        b[20] = 3;
+        b[21] = 3;
+        quote.CopyTo(b.AsSpan(28));
+        return b;
+    }
+
     private static readonly LinkHeader Link = new(0x0800, 0, 1, 0, 6);
 
-    private static PacketEvent Tcp(NetEndpoint src, NetEndpoint dst, TcpFlags flags, int second = 0) => new()
+    /// <summary>Decodes <paramref name="bytes"/> as the reader does and offers the packet to the store.</summary>
+    private static bool Add(FlowPacketStore store, byte[] bytes, double second = 0, byte pktType = 0)
     {
-        Time = DateTimeOffset.UnixEpoch.AddSeconds(1_700_000_000 + second), IfIndex = 2,
-        Direction = PacketDirection.In, Family = IpFamily.V4, Protocol = 6, Source = src, Destination = dst, Flags = flags, Length = 40,
-    };
+        Assert.True(PacketDecoder.TryDecode(bytes, 0x0800, 2, pktType, T0.AddSeconds(second), bytes.Length, out PacketEvent e));
+        return store.Add(e, bytes, Link with { PktType = pktType });
+    }
 
-    private static byte[] Bytes(int n, byte fill) => Enumerable.Repeat(fill, n).ToArray();
+    private static FlowPacketStore NewStore(int capacity = FlowPacketStore.DefaultCapacity, int snap = FlowPacketStore.DefaultSnapLength) =>
+        new(PacketDecoder.TryDecode, capacity, snap);
 
     [Fact]
-    public void Both_directions_of_a_flow_are_kept_oldest_first_and_data_segments_are_not()
+    public void Both_directions_of_a_flow_come_back_oldest_first_as_decoded_and_data_segments_are_not_kept()
     {
-        FlowPacketStore store = new();
-        Assert.True(store.Add(Tcp(Client, Server, TcpFlags.Syn, 1), Bytes(60, 1), Link));
-        Assert.True(store.Add(Tcp(Server, Client, TcpFlags.Syn | TcpFlags.Ack, 2), Bytes(60, 2), Link));
-        Assert.False(store.Add(Tcp(Client, Server, TcpFlags.Ack | TcpFlags.Psh, 3), Bytes(60, 3), Link));
-        Assert.True(store.Add(Tcp(Server, Client, TcpFlags.Rst, 4), Bytes(40, 4), Link));
+        FlowPacketStore store = NewStore();
+        byte[] syn = Tcp(Client, Server, TcpFlags.Syn, 1000);
+        Assert.True(Add(store, syn, 1));
+        Assert.True(Add(store, Tcp(Server, Client, TcpFlags.Syn | TcpFlags.Ack, 5000), 2, pktType: 4));
+        Assert.False(Add(store, Tcp(Client, Server, TcpFlags.Ack | TcpFlags.Psh, 1001, payload: 100), 3));
+        Assert.True(Add(store, Tcp(Client, NetEndpoint.FromV4Bytes([10, 0, 0, 3], 443), TcpFlags.Syn), 3)); // another flow
+        Assert.True(Add(store, Tcp(Server, Client, TcpFlags.Rst, 5001), 4));
 
         IReadOnlyList<PacketEvent> flow = store.Packets(Server, Client);
         Assert.Equal([TcpFlags.Syn, TcpFlags.Syn | TcpFlags.Ack, TcpFlags.Rst], flow.Select(p => p.Flags));
+        Assert.Equal([1000u, 5000, 5001], flow.Select(p => p.Seq));
+        Assert.Equal([T0.AddSeconds(1), T0.AddSeconds(2), T0.AddSeconds(4)], flow.Select(p => p.Time));
+        Assert.Equal(PacketDirection.Out, flow[1].Direction);
         Assert.Equal(flow, store.Packets(Client, Server));
+        PacketDecoder.TryDecode(syn, 0x0800, 2, 0, T0.AddSeconds(1), syn.Length, out PacketEvent original);
+        Assert.Equal(original, flow[0]);
+
         IReadOnlyList<CapturedPacket> captured = store.Captured(Client, Server);
-        Assert.Equal([1, 2, 4], captured.Select(c => c.Data[0]).Select(b => (int)b));
-        Assert.Equal(40, captured[2].Data.Length);
-        Assert.Empty(store.Packets(Client, NetEndpoint.FromV4Bytes([10, 0, 0, 3], 443)));
+        Assert.Equal(syn, captured[0].Data);
+        Assert.Equal([0, 4, 0], captured.Select(c => (int)c.Link.PktType));
+        Assert.Empty(store.Packets(Client, NetEndpoint.FromV4Bytes([10, 0, 0, 4], 443)));
+        Assert.Equal(4, store.PacketCount);
     }
 
     [Fact]
     public void An_icmp_error_joins_the_flow_it_quotes_and_v4_mapped_addresses_meet_plain_ones()
     {
-        FlowPacketStore store = new();
-        store.Add(Tcp(Client, Server, TcpFlags.Syn), Bytes(60, 1), Link);
-        PacketEvent icmp = new()
-        {
-            Time = DateTimeOffset.UnixEpoch, IfIndex = 2, Direction = PacketDirection.In, Family = IpFamily.V4, Protocol = 1,
-            Source = NetEndpoint.FromV4Bytes([10, 0, 0, 254], 0), Destination = Client, IcmpType = 3, IcmpCode = 1, IsIcmpError = true,
-            InnerProtocol = 6, InnerSource = Client, InnerDestination = Server, Length = 88,
-        };
-        Assert.True(store.Add(icmp, Bytes(88, 9), Link));
+        FlowPacketStore store = NewStore();
+        Add(store, Tcp(Client, Server, TcpFlags.Syn));
+        Assert.True(Add(store, IcmpUnreachable(NetEndpoint.FromV4Bytes([10, 0, 0, 254], 0), Client, Server), 1));
         NetEndpoint mappedClient = NetEndpoint.FromV6Bytes([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1], 40000);
         IReadOnlyList<PacketEvent> flow = store.Packets(mappedClient, Server);
         Assert.Equal(2, flow.Count);
         Assert.True(flow[1].IsIcmpError);
+        Assert.Equal(Client, flow[1].InnerSource);
     }
 
     [Fact]
-    public void Bounded_in_flows_packets_per_flow_and_total_packets_under_a_reset_flood()
+    public void A_reset_flood_keeps_the_newest_packets_cut_to_the_snap_length_and_allocates_nothing()
     {
-        FlowPacketStore store = new(maxFlows: 100, packetsPerFlow: 4, maxPackets: 150, snapLength: 128);
+        FlowPacketStore store = NewStore(capacity: 150, snap: 128);
         long reserved = store.BytesReserved;
-        // One long-lived flow with many control packets, and a flood of one-RST flows.
-        for (int i = 0; i < 10; i++) store.Add(Tcp(Client, Server, TcpFlags.Fin | TcpFlags.Ack, i), Bytes(300, (byte)i), Link);
-        Assert.Equal(4, store.Packets(Client, Server).Count);
-        Assert.Equal([6, 7, 8, 9], store.Captured(Client, Server).Select(c => (int)c.Data[0]));
+        for (int i = 0; i < 10; i++) Add(store, Tcp(Client, Server, TcpFlags.Fin | TcpFlags.Ack, (uint)i, payload: 280, fill: (byte)i), i);
+        Assert.Equal(10, store.Packets(Client, Server).Count);
         Assert.All(store.Captured(Client, Server), c => Assert.Equal(128, c.Data.Length)); // cut to the snap length
-        for (int i = 0; i < 20_000; i++)
-        {
-            NetEndpoint src = NetEndpoint.FromV4Bytes([192, 168, (byte)(i >> 8), (byte)i], (ushort)(1024 + i % 50_000));
-            store.Add(Tcp(src, Server, TcpFlags.Rst, i), Bytes(40, 5), Link);
-            Assert.True(store.FlowCount <= 100 && store.PacketCount <= 150);
-        }
-        Assert.Equal(100, store.FlowCount);
-        Assert.Empty(store.Packets(Client, Server)); // the oldest flow went first
-        Assert.Equal(reserved, store.BytesReserved);
-        NetEndpoint last = NetEndpoint.FromV4Bytes([192, 168, (byte)(19_999 >> 8), unchecked((byte)19_999)], (ushort)(1024 + 19_999 % 50_000));
-        Assert.Single(store.Packets(Server, last));
-    }
+        Assert.Equal(Enumerable.Range(0, 10), store.Captured(Client, Server).Select(c => (int)c.Data[127]));
 
-    [Fact]
-    public void When_total_packets_bind_the_least_recently_updated_flows_are_evicted()
-    {
-        FlowPacketStore store = new(maxFlows: 10, packetsPerFlow: 8, maxPackets: 8, snapLength: 128);
-        NetEndpoint other = NetEndpoint.FromV4Bytes([10, 0, 0, 9], 5555);
-        for (int i = 0; i < 4; i++) store.Add(Tcp(other, Server, TcpFlags.Syn, i), Bytes(40, 1), Link);
-        for (int i = 0; i < 8; i++) store.Add(Tcp(Client, Server, TcpFlags.Syn, i), Bytes(40, 2), Link);
-        Assert.Empty(store.Packets(other, Server));
-        Assert.Equal(8, store.Packets(Client, Server).Count);
-        Assert.Equal(8, store.PacketCount);
-        store.Add(Tcp(Client, Server, TcpFlags.Rst, 9), Bytes(40, 3), Link); // the only flow gives up its own oldest
-        Assert.Equal(8, store.Packets(Client, Server).Count);
-        Assert.Equal(TcpFlags.Rst, store.Packets(Client, Server)[^1].Flags);
+        // 140 more packets fill it; the 141st pushes out the oldest.
+        byte[][] flood = [.. Enumerable.Range(0, 20_000).Select(i =>
+            Tcp(NetEndpoint.FromV4Bytes([192, 168, (byte)(i >> 8), (byte)i], (ushort)(1024 + i)), Server, TcpFlags.Rst, (uint)i))];
+        PacketEvent[] events = new PacketEvent[flood.Length];
+        for (int i = 0; i < flood.Length; i++) PacketDecoder.TryDecode(flood[i], 0x0800, 2, 0, T0, flood[i].Length, out events[i]);
+        for (int i = 0; i < 140; i++) store.Add(events[i], flood[i], Link);
+        Assert.Equal(10, store.Packets(Client, Server).Count);
+        store.Add(events[140], flood[140], Link);
+        Assert.Equal(Enumerable.Range(1, 9), store.Packets(Client, Server).Select(p => (int)p.Seq));
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 141; i < flood.Length; i++) store.Add(events[i], flood[i], Link);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(150, store.PacketCount);
+        Assert.Equal(10 + 20_000 - 150, store.PacketsEvicted);
+        Assert.Equal(reserved, store.BytesReserved);
+        Assert.Empty(store.Packets(Client, Server));
+        Assert.Single(store.Packets(Server, events[^1].Source));
+        Assert.Empty(store.Packets(Server, events[^151].Source));
     }
 
     /// <summary>
-    /// Random traffic over few endpoints (flows come back after being evicted; the index's probe chains wrap and are
-    /// shifted on every removal) against a plain model: the newest <c>maxFlows</c> flows by last update, each with its
-    /// newest packets. Every kept flow is found with exactly the model's packets, every evicted one is empty.
+    /// Random traffic over few endpoints against a plain model, the list of the newest packets: every flow comes
+    /// back with exactly the model's packets of it, in order, whichever end asks.
     /// </summary>
     [Theory]
-    [InlineData(1, 8, 4, 32)]
-    [InlineData(2, 64, 8, 512)]
-    [InlineData(3, 5, 3, 15)]
-    public void Random_flows_come_and_go_as_a_model_of_the_newest_flows_says(int seed, int maxFlows, int perFlow, int maxPackets)
+    [InlineData(1, 1)]
+    [InlineData(2, 37)]
+    [InlineData(3, 512)]
+    public void Random_flows_come_back_as_a_list_of_the_newest_packets_says(int seed, int capacity)
     {
-        FlowPacketStore store = new(maxFlows, perFlow, maxPackets);
+        FlowPacketStore store = NewStore(capacity);
         Random rnd = new(seed);
-        List<(FlowKey Key, NetEndpoint A, NetEndpoint B, List<uint> Seqs)> model = []; // oldest updated first
+        List<(FlowKey Key, uint Seq)> model = [];
         NetEndpoint[] hosts = [.. Enumerable.Range(0, 6).Select(i => NetEndpoint.FromV4Bytes([10, 0, 0, (byte)(i + 1)], (ushort)(1000 + rnd.Next(4))))];
-        for (uint seq = 1; seq <= 20_000; seq++)
+        for (uint seq = 1; seq <= 3000; seq++)
         {
             NetEndpoint a = hosts[rnd.Next(hosts.Length)], b = hosts[rnd.Next(hosts.Length)];
-            if (rnd.Next(2) == 0) (a, b) = (b, a);
-            PacketEvent e = Tcp(a, b, TcpFlags.Rst) with { Seq = seq };
-            Assert.True(store.Add(e, Bytes(40, 1), Link));
-            FlowKey key = new(a, b);
-            int at = model.FindIndex(m => m.Key == key);
-            (FlowKey Key, NetEndpoint A, NetEndpoint B, List<uint> Seqs) flow = at >= 0 ? model[at] : (key, a, b, []);
-            if (at >= 0) model.RemoveAt(at);
-            else if (model.Count == maxFlows) model.RemoveAt(0);
-            flow.Seqs.Add(seq);
-            if (flow.Seqs.Count > perFlow) flow.Seqs.RemoveAt(0);
-            model.Add(flow);
-            while (model.Sum(m => m.Seqs.Count) > maxPackets) model.RemoveAt(0);
+            TcpFlags flags = (rnd.Next(4)) switch { 0 => TcpFlags.Syn, 1 => TcpFlags.Ack, 2 => TcpFlags.Rst, _ => TcpFlags.Fin | TcpFlags.Ack };
+            bool kept = Add(store, Tcp(a, b, flags, seq), seq);
+            Assert.Equal(flags != TcpFlags.Ack, kept);
+            if (kept) model.Add((new FlowKey(a, b), seq));
+            if (model.Count > capacity) model.RemoveAt(0);
             if (seq % 97 != 0) continue;
-            Assert.Equal(model.Count, store.FlowCount);
-            Assert.Equal(model.Sum(m => m.Seqs.Count), store.PacketCount);
-            foreach ((FlowKey _, NetEndpoint ma, NetEndpoint mb, List<uint> seqs) in model)
-            {
-                Assert.Equal(seqs, store.Packets(mb, ma).Select(p => p.Seq));
-            }
+            Assert.Equal(model.Count, store.PacketCount);
             foreach (NetEndpoint x in hosts)
             {
                 foreach (NetEndpoint y in hosts)
                 {
-                    if (!model.Exists(m => m.Key == new FlowKey(x, y))) Assert.Empty(store.Packets(x, y));
+                    FlowKey k = new(x, y);
+                    Assert.Equal(model.Where(m => m.Key == k).Select(m => m.Seq), store.Packets(y, x).Select(p => p.Seq));
                 }
             }
         }

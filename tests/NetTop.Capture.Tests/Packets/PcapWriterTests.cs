@@ -17,7 +17,7 @@ public sealed class PcapWriterTests
     /// <summary>The fixture's packets decoded and kept in a store, with the link fields of their SLL2 headers.</summary>
     private static FlowPacketStore Store()
     {
-        FlowPacketStore store = new();
+        FlowPacketStore store = new(PacketDecoder.TryDecode);
         foreach (PacketFixtureTests.PcapPacket p in PacketFixtureTests.Packets)
         {
             PacketEvent e = PacketDecoder.Decode(p.Data, p.Protocol, p.IfIndex, p.PktType, p.Time, p.Length)
