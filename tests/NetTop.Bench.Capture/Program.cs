@@ -348,11 +348,11 @@ internal static class Program
     /// <summary>
     /// What the hub's packet consumer does (CaptureHub.ConsumeBatch → ConsumeLocked: the same ResetPacketConsumer): on
     /// the capture's reader thread, once per retired block, under the lock it shares with the tick: every RST is judged
-    /// once and remembered for the reset attributor and the received-reset resolver, and the wire classifier turns
-    /// each into resets, held for the next tick up to the hub's bound. This process has no tick: the held resets are dropped after
+    /// once and the wire classifier turns each into resets, held for the next tick up to the hub's bound (the hub
+    /// without tracepoints). This process has no tick: the held resets are dropped after
     /// each block instead of at the next refresh (what the tick does with them is the reset feed's cost). No thread of
-    /// its own: with nothing passing the filter it does not run. --consumer observe: the same without the wire classifier
-    /// (the hub while the reset tracepoints run); none: only counts (the capture core alone).
+    /// its own: with nothing passing the filter it does not run. --consumer observe: the hub while the reset tracepoints
+    /// run: each RST judged and remembered for the reset attributor and the received-reset resolver, none classified; none: only counts (the capture core alone).
     /// </summary>
     private sealed class Consumer(bool observe, bool classify)
     {
@@ -375,7 +375,9 @@ internal static class Program
                 _wakes++;
                 _packets += packets.Length;
                 if (!observe) return;
-                _resets.Consume(packets, classify); // CaptureHub.ConsumeLocked
+                // CaptureHub.ConsumeLocked: with the tracepoints (observe) the RSTs are remembered for them; without
+                // (classify) they are classified from the wire instead.
+                _resets.Consume(packets, classify, remember: !classify);
                 _resets.WireResets.Clear();
             }
         }

@@ -415,7 +415,8 @@ public sealed class CaptureHub : IAsyncDisposable
             _replay.FeedPackets(_packets, _packetRing);
         }
         // What the consumer has not taken yet (live), or all of this tick's packets (replay, or no consumer yet).
-        ConsumePacketsLocked(classify: _replay is not null ? _resetMode == ResetFeedMode.Wire : ClassifyFromWire);
+        ConsumePacketsLocked(classify: _replay is not null ? _resetMode == ResetFeedMode.Wire : ClassifyFromWire,
+            remember: _replay is not null ? _resetMode != ResetFeedMode.Wire : RememberRsts);
         _packetsAtCollect = _packetsTaken + (_packetRing?.Dropped ?? 0);
         _packets?.ReadStatistics();
         _resetEvents.Clear();
@@ -448,27 +449,31 @@ public sealed class CaptureHub : IAsyncDisposable
     /// them still starting discards what was classified, as it would have skipped classifying).</summary>
     private bool ClassifyFromWire => _resets is not { IsRunning: true };
 
+    /// <summary>Live: the RSTs are remembered for the attributor and the resolver while the tracepoints run or start; without
+    /// them only tracepoint events use that memory, so the consumer skips it.</summary>
+    private bool RememberRsts => _resets is { IsRunning: true } || (_resets is not null && !_resetsStarted.IsCompleted);
+
     /// <summary>
     /// Takes everything in the subscriber ring: the attributor and the resolver remember its SYNs and RSTs, and with
     /// <paramref name="classify"/> each RST becomes wire resets for the next tick (at most <see cref="MaxWireResets"/>;
     /// the rest are counted in the packets status). Under _packetGate.
     /// </summary>
-    private void ConsumePacketsLocked(bool classify)
+    private void ConsumePacketsLocked(bool classify, bool remember)
     {
         if (_packetRing is null || _packetRing.Count == 0) return;
         _packetEvents.Clear();
         _packetRing.Drain(_packetEvents);
-        ConsumeLocked(CollectionsMarshal.AsSpan(_packetEvents), classify);
+        ConsumeLocked(CollectionsMarshal.AsSpan(_packetEvents), classify, remember);
     }
 
     /// <summary>Feeds <paramref name="packets"/> to the attributor, the resolver and (with <paramref name="classify"/>) the
     /// wire classifier. Under _packetGate, with the attributor made.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void ConsumeLocked(ReadOnlySpan<PacketEvent> packets, bool classify)
+    private void ConsumeLocked(ReadOnlySpan<PacketEvent> packets, bool classify, bool remember)
     {
         if (packets.IsEmpty) return;
         _packetsTaken += packets.Length;
-        _resetPackets.Consume(packets, classify);
+        _resetPackets.Consume(packets, classify, remember);
     }
 
     /// <summary>Packets that wait for the first tick (taken before the attributor existed; tests).</summary>
@@ -510,9 +515,9 @@ public sealed class CaptureHub : IAsyncDisposable
                 _packetRing!.Write(packets);
                 return;
             }
-            bool classify = ClassifyFromWire;
-            ConsumePacketsLocked(classify);
-            ConsumeLocked(packets, classify);
+            bool classify = ClassifyFromWire, remember = RememberRsts;
+            ConsumePacketsLocked(classify, remember);
+            ConsumeLocked(packets, classify, remember);
         }
     }
 

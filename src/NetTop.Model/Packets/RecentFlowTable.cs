@@ -4,12 +4,13 @@ namespace NetTop.Model.Packets;
 
 /// <summary>
 /// The newest fact per flow (<see cref="FlowKey"/>) for the capture's per-packet memories (recent RSTs, recent
-/// SYNs): at most <see cref="Capacity"/> flows, the least recently updated forgotten first, and optionally those
-/// updated before a cutoff (<see cref="Prune"/>). Entries sit in a ring in update order: an update of an older entry
-/// moves it to the head (its old place becomes a hole the tail skips), a new flow takes the head and, when the ring
-/// is full, evicts the tail. All of it is allocated at construction (never touched until used, so an idle NetTop
+/// SYNs): at most <see cref="Capacity"/> flows, and optionally only those updated since a cutoff (<see cref="Prune"/>).
+/// Entries sit in a ring in the order they were added, updated in place. A new flow takes the head; when the ring
+/// is full the tail goes, unless it was updated since the ring last came round to it: then it stays, as the newest,
+/// and the next one is looked at (the "clock" approximation of least-recently-used). A removal leaves a hole the
+/// tail skips. All of it is allocated at construction (never touched until used, so an idle NetTop
 /// does not pay for it in RSS) and a flood of new 4-tuples allocates nothing: the writes walk the ring in order
-/// and the lookups go through a <see cref="FlowKeyIndex"/>. <typeparamref name="T"/> must hold no references
+/// and a lookup touches a few cache lines of the index and its entry. <typeparamref name="T"/> must hold no references
 /// (it is kept in a long-lived array: references there would cost the GC on every write).
 /// Not thread-safe.
 /// </summary>
@@ -17,14 +18,18 @@ public sealed class RecentFlowTable<T> where T : unmanaged
 {
     private struct Entry
     {
+        public FlowKey Key; // with the entry: a lookup touches one place, not two (page walks are dear in a VM)
         public long At;
         public T Value;
         public bool Live;
+        public bool Referenced; // updated since the ring last came round to it
     }
 
     private readonly Entry[] _ring;
-    private readonly FlowKey[] _keys; // by ring slot, read by the index
-    private readonly FlowKeyIndex _index;
+    // The flows' index: open addressing with linear probing over a power-of-two table at most half full, each entry
+    // the key's hash << 32 | (ring slot + 1), 0 when empty; removal shifts the probe chain back (no tombstones).
+    private readonly long[] _index;
+    private readonly int _mask;
     private int _head; // the slot the next entry takes
     private int _used; // slots from the tail to the head, live or holes
     private int _count; // live entries
@@ -34,8 +39,8 @@ public sealed class RecentFlowTable<T> where T : unmanaged
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Capacity = capacity;
         _ring = new Entry[capacity];
-        _keys = new FlowKey[capacity];
-        _index = new FlowKeyIndex(capacity, _keys);
+        _index = new long[Math.Max(16, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity * 2))];
+        _mask = _index.Length - 1;
     }
 
     public int Capacity { get; }
@@ -44,68 +49,69 @@ public sealed class RecentFlowTable<T> where T : unmanaged
     public int Count => _count;
 
     /// <summary>The table's memory bound in bytes (allocated once).</summary>
-    public long BytesReserved => (long)Capacity * (Unsafe.SizeOf<Entry>() + Unsafe.SizeOf<FlowKey>()) + _index.Bytes;
+    public long BytesReserved => (long)Capacity * Unsafe.SizeOf<Entry>() + (long)_index.Length * sizeof(long);
 
     /// <summary>Flows forgotten because the table was full (not by <see cref="Prune"/> or <see cref="Remove"/>).</summary>
     public long Evicted { get; private set; }
 
     /// <summary>
-    /// The value of <paramref name="key"/>, made the newest with time <paramref name="at"/> (the newer of it and the
-    /// entry's own); a new flow starts from <c>default</c> (<paramref name="added"/>). The reference is valid until the
-    /// next change to the table.
+    /// The value of <paramref name="key"/>, its time raised to <paramref name="at"/> (when that is newer); a new flow
+    /// starts from <c>default</c> (<paramref name="added"/>) at the ring's head. The reference is valid until the next
+    /// change to the table.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ref T Upsert(in FlowKey key, long at, out bool added)
     {
-        int slot = _index.Find(in key, out int where);
-        int newest = _head == 0 ? Capacity - 1 : _head - 1;
-        if (slot >= 0 && slot == newest && _used > 0)
+        int slot = FindSlot(in key, out int where);
+        if (slot >= 0)
         {
-            // Already the newest (a flow's RST right after its SYN, a burst on one flow): update in place.
+            // In place (a flood's repeated flows touch only the index and their entry, both warm); the mark gives it
+            // a second chance when the ring comes round to it.
             ref Entry e = ref _ring[slot];
             if (at > e.At) e.At = at;
+            e.Referenced = true;
             added = false;
             return ref e.Value;
         }
         if (_used == Capacity)
         {
-            if (slot == _head)
-            {
-                // The oldest (a full ring's tail is its head): it becomes the newest where it stands.
-                ref Entry t = ref _ring[slot];
-                if (at > t.At) t.At = at;
-                _head = slot + 1 == Capacity ? 0 : slot + 1;
-                added = false;
-                return ref t.Value;
-            }
-            EvictTail();
-            slot = _index.Find(in key, out where); // the eviction may have removed the key or moved its entry
+            MakeRoom();
+            FindSlot(in key, out where); // the eviction may have moved entries into the probe chain
         }
         int head = _head;
         ref Entry n = ref _ring[head];
-        if (slot >= 0)
-        {
-            // Move it to the head: its old slot becomes a hole.
-            ref Entry old = ref _ring[slot];
-            n.At = Math.Max(at, old.At);
-            n.Value = old.Value;
-            old.Live = false;
-            _index.Set(where, key.GetHashCode(), head);
-            added = false;
-        }
-        else
-        {
-            n.At = at;
-            n.Value = default;
-            _index.Set(where, key.GetHashCode(), head);
-            _count++;
-            added = true;
-        }
+        n.At = at;
+        n.Value = default;
         n.Live = true;
-        _keys[head] = key;
+        n.Referenced = false;
+        n.Key = key;
+        _index[where] = (long)key.GetHashCode() << 32 | (uint)(head + 1);
+        _count++;
         _head = head + 1 == Capacity ? 0 : head + 1;
         _used++;
+        added = true;
         return ref n.Value;
+    }
+
+    /// <summary>Frees the tail slot of a full ring (its tail is its head): a hole is reused, an entry updated since the
+    /// ring last came round is passed over (it becomes the newest where it stands, unmarked), the first other is evicted.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void MakeRoom()
+    {
+        for (int turn = 0; turn <= Capacity; turn++) // after one turn every mark is cleared
+        {
+            int tail = _head;
+            ref Entry t = ref _ring[tail];
+            if (t.Live && t.Referenced)
+            {
+                t.Referenced = false;
+                _head = tail + 1 == Capacity ? 0 : tail + 1;
+                continue;
+            }
+            if (t.Live) Evicted++;
+            Drop(tail);
+            return;
+        }
     }
 
     /// <summary>The value of <paramref name="key"/> and its time, or a null reference (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>)
@@ -113,7 +119,7 @@ public sealed class RecentFlowTable<T> where T : unmanaged
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ref T Find(in FlowKey key, out long at)
     {
-        int slot = _index.Find(in key, out _);
+        int slot = FindSlot(in key, out _);
         if (slot < 0)
         {
             at = 0;
@@ -127,15 +133,17 @@ public sealed class RecentFlowTable<T> where T : unmanaged
     /// <summary>Forgets <paramref name="key"/>; false when it was not remembered.</summary>
     public bool Remove(in FlowKey key)
     {
-        int slot = _index.Find(in key, out _);
+        int slot = FindSlot(in key, out _);
         if (slot < 0) return false;
-        _index.Remove(key.GetHashCode(), slot);
+        RemoveFromIndex(key.GetHashCode(), slot);
         _ring[slot].Live = false;
         _count--;
         return true;
     }
 
-    /// <summary>Forgets the flows last updated before <paramref name="cutoff"/> (oldest first; stops at the first newer one).</summary>
+    /// <summary>Forgets the flows last updated before <paramref name="cutoff"/>, from the tail: it stops at the first one
+    /// updated since, so older flows added before it can outlive the cutoff until the ring comes round (callers that
+    /// care compare the time <see cref="Find"/> gives).</summary>
     public void Prune(long cutoff)
     {
         while (_used > 0)
@@ -155,23 +163,66 @@ public sealed class RecentFlowTable<T> where T : unmanaged
 
     private int Tail => _head - _used < 0 ? _head - _used + Capacity : _head - _used;
 
-    private void EvictTail()
-    {
-        int tail = Tail;
-        if (_ring[tail].Live) Evicted++;
-        Drop(tail);
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Drop(int slot)
     {
         ref Entry e = ref _ring[slot];
         if (e.Live)
         {
-            _index.Remove(_keys[slot].GetHashCode(), slot);
+            RemoveFromIndex(e.Key.GetHashCode(), slot);
             e.Live = false;
             _count--;
         }
         _used--;
+    }
+
+    /// <summary>The ring slot of <paramref name="key"/>, or -1 with <paramref name="at"/> the empty entry where it would go.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int FindSlot(in FlowKey key, out int at)
+    {
+        int hash = key.GetHashCode();
+        for (int i = hash & _mask; ; i = (i + 1) & _mask)
+        {
+            long e = _index[i];
+            if (e == 0)
+            {
+                at = i;
+                return -1;
+            }
+            int id = (int)(uint)e - 1;
+            if ((int)(e >> 32) == hash && _ring[id].Key.Equals(key))
+            {
+                at = i;
+                return id;
+            }
+        }
+    }
+
+    /// <summary>Removes <paramref name="id"/> and moves the entries after it back where their probe chains need them
+    /// (Knuth's algorithm R: the table stays as if it had never been inserted). Entries found by an earlier
+    /// <see cref="Find"/> may move: find again after a removal.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RemoveFromIndex(int hash, int id)
+    {
+        long mine = (long)hash << 32 | (uint)(id + 1);
+        int i = hash & _mask;
+        while (_index[i] != mine) i = (i + 1) & _mask;
+        for (int j = i; ;)
+        {
+            _index[i] = 0;
+            long e;
+            while (true)
+            {
+                j = (j + 1) & _mask;
+                e = _index[j];
+                if (e == 0) return;
+                int home = (int)(e >> 32) & _mask;
+                // e may move to the hole at i unless its home lies cyclically in (i, j].
+                bool stays = i <= j ? i < home && home <= j : i < home || home <= j;
+                if (!stays) break;
+            }
+            _index[i] = e;
+            i = j;
+        }
     }
 }

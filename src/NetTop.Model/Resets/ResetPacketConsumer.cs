@@ -6,7 +6,8 @@ namespace NetTop.Model.Resets;
 /// What the reset feed does with every captured packet, on the capture's reader thread (CaptureHub's packet
 /// consumer, and the capture benchmark's, which must measure the same work): the SYNs are remembered for the
 /// wire rules, each RST is judged once and recorded in <see cref="Rsts"/> (what the attributor and the received-reset
-/// resolver look up), and with classification on (no tracepoints) it becomes wire resets for the next tick, at most
+/// resolver look up for tracepoint events, so only while the tracepoints run), and with classification on (no
+/// tracepoints) it becomes wire resets for the next tick, at most
 /// <see cref="MaxWireResets"/> between two ticks (the rest are counted in <see cref="WireResetsDropped"/>).
 /// Not thread-safe: the hub calls it under its packet lock.
 /// </summary>
@@ -35,7 +36,9 @@ public sealed class ResetPacketConsumer
     public long Packets { get; private set; }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Consume(ReadOnlySpan<PacketEvent> packets, bool classify)
+    /// <param name="classify">Turn each RST into wire resets (no tracepoints).</param>
+    /// <param name="remember">Record each RST in <see cref="Rsts"/> (only tracepoint events look there).</param>
+    public void Consume(ReadOnlySpan<PacketEvent> packets, bool classify, bool remember = true)
     {
         Packets += packets.Length;
         RecentResets rsts = Rsts;
@@ -47,7 +50,7 @@ public sealed class ResetPacketConsumer
             wire.Observe(in p);
             if (!p.IsRst) continue;
             byte verdict = wire.JudgeCode(in p);
-            rsts.Observe(in p, verdict);
+            if (remember) rsts.Observe(in p, verdict);
             if (!classify) continue;
             if (wireResets.Count < MaxWireResets) WireResetClassifier.Emit(in p, verdict, wireResets);
             else WireResetsDropped++;

@@ -11,19 +11,19 @@ public sealed class RecentFlowTableTests
 
     /// <summary>
     /// Random upserts, removals and prunes over a few hosts (many repeats of one key, in both orientations), checked
-    /// against a list of the ring's slots from the oldest: an update moves its flow to the end and leaves a hole, a
-    /// removal leaves a hole, a full ring drops its first slot (evicting the flow there, if any). So at most
-    /// capacity flows, and a flow not updated within the last capacity updates is forgotten, the oldest first.
+    /// against a list of the ring's slots from the oldest: an update changes its flow in place and marks it, a removal
+    /// leaves a hole, a new flow goes at the end; a full list first passes its marked front flows to the end (unmarked)
+    /// and then drops the front slot (evicting the flow there, if any). So never more than capacity flows.
     /// </summary>
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 7)]
     [InlineData(3, 64)]
     [InlineData(4, 200)]
-    public void Random_operations_match_a_list_of_slots_in_update_order(int seed, int capacity)
+    public void Random_operations_match_a_clock_list_of_slots(int seed, int capacity)
     {
         RecentFlowTable<int> table = new(capacity);
-        List<(FlowKey Key, long At, int Value)?> slots = []; // oldest first; null = a hole
+        List<(FlowKey Key, long At, int Value, bool Marked)?> slots = []; // oldest first; null = a hole
         Random rnd = new(seed);
         NetEndpoint[] hosts = [.. Enumerable.Range(0, 12).Select(i => NetEndpoint.FromV4Bytes([10, 0, 0, (byte)(i % 5 + 1)], (ushort)(1000 + i)))];
         long now = 1000;
@@ -41,20 +41,22 @@ public sealed class RecentFlowTableTests
                 Assert.Equal(at < 0, added);
                 Assert.Equal(at < 0 ? 0 : slots[at]!.Value.Value, v);
                 v = step;
-                if (at >= 0 && at == slots.Count - 1)
+                if (at >= 0)
                 {
-                    slots[at] = (key, now, step);
+                    slots[at] = (key, Math.Max(now, slots[at]!.Value.At), step, true);
                     continue;
                 }
                 if (slots.Count == capacity)
                 {
-                    // The first slot goes: evicted, or (when it is this flow) moved to the end.
-                    if (slots[0] is not null && at != 0) evicted++;
+                    while (slots[0] is { Marked: true } m)
+                    {
+                        slots.RemoveAt(0);
+                        slots.Add(m with { Marked = false });
+                    }
+                    if (slots[0] is not null) evicted++;
                     slots.RemoveAt(0);
-                    at--;
                 }
-                if (at >= 0) slots[at] = null;
-                slots.Add((key, now, step));
+                slots.Add((key, now, step, false));
             }
             else if (op < 90)
             {
