@@ -49,8 +49,15 @@ public sealed class RecentResets
     /// is remembered as received by its destination.</summary>
     public void Observe(in PacketEvent p, byte verdict)
     {
-        long at = p.Time.UtcTicks;
         FlowKey key = new(p.Source, p.Destination, out bool swapped);
+        Observe(in p, verdict, in key, swapped);
+    }
+
+    /// <summary><see cref="Observe(in PacketEvent, byte)"/> with the packet's key made already
+    /// (<c>new FlowKey(p.Source, p.Destination, out swapped)</c>), as <see cref="Prefetch"/> needed it.</summary>
+    public void Observe(in PacketEvent p, byte verdict, in FlowKey key, bool swapped)
+    {
+        long at = p.Time.UtcTicks;
         ref Seen s = ref _table.Upsert(in key, at, out _);
         if (!(p.IsLoopback || p.Direction == PacketDirection.In)) return;
         // Not swapped: the source is the key's first end, so the destination (the receiver) is its second.
@@ -64,6 +71,14 @@ public sealed class RecentResets
             s.ReceivedByB = at;
             s.VerdictB = verdict;
         }
+    }
+
+    /// <summary>Cache hints for a batch's keys (<see cref="RecentFlowTable{T}.Prefetch"/>): stage 0 the index lines,
+    /// stage 1 the entries.</summary>
+    public void Prefetch(in FlowKey key, int stage)
+    {
+        if (stage == 0) _table.Prefetch(in key);
+        else _table.PrefetchEntry(in key);
     }
 
     /// <summary>Records the RSTs among <paramref name="packets"/>, judged by <paramref name="wire"/> (which also
