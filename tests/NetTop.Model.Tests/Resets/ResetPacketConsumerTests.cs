@@ -6,15 +6,12 @@ namespace NetTop.Model.Tests.Resets;
 /// <summary>The per-packet work of the reset feed (the hub's packet consumer): judge once, remember, classify, bound.</summary>
 public sealed class ResetPacketConsumerTests
 {
-    private static readonly DateTimeOffset T0 = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
-    private static readonly NetEndpoint Client = NetEndpoint.FromV4Bytes([10, 0, 0, 2], 40000);
-    private static readonly NetEndpoint Server = NetEndpoint.FromV4Bytes([10, 0, 0, 1], 80);
+    private static readonly DateTimeOffset T0 = WireAndAttributionTests.T0;
+    private static readonly NetEndpoint Client = WireAndAttributionTests.Client;
+    private static readonly NetEndpoint Server = WireAndAttributionTests.Server;
 
-    private static PacketEvent Tcp(NetEndpoint src, NetEndpoint dst, TcpFlags flags, uint seq, uint ack, PacketDirection dir, int ifIndex = 2) => new()
-    {
-        Time = T0, IfIndex = ifIndex, Direction = dir, Family = IpFamily.V4, Protocol = 6,
-        Source = src, Destination = dst, Flags = flags, Seq = seq, Ack = ack,
-    };
+    private static PacketEvent Tcp(NetEndpoint src, NetEndpoint dst, TcpFlags flags, uint seq, uint ack, PacketDirection dir, int ifIndex = 2) =>
+        WireAndAttributionTests.Tcp(src, dst, flags, seq, ack, dir, ifIndex);
 
     [Fact]
     public void A_refused_connect_is_judged_once_remembered_and_classified()

@@ -7,11 +7,11 @@ namespace NetTop.Model.Tests.Resets;
 
 public sealed class WireAndAttributionTests
 {
-    private static readonly DateTimeOffset T0 = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
-    private static readonly NetEndpoint Client = NetEndpoint.FromV4Bytes([10, 0, 0, 2], 40000);
-    private static readonly NetEndpoint Server = NetEndpoint.FromV4Bytes([10, 0, 0, 1], 80);
+    internal static readonly DateTimeOffset T0 = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+    internal static readonly NetEndpoint Client = NetEndpoint.FromV4Bytes([10, 0, 0, 2], 40000);
+    internal static readonly NetEndpoint Server = NetEndpoint.FromV4Bytes([10, 0, 0, 1], 80);
 
-    private static PacketEvent Tcp(NetEndpoint src, NetEndpoint dst, TcpFlags flags, uint seq, uint ack, PacketDirection dir, int ifIndex = 2) => new()
+    internal static PacketEvent Tcp(NetEndpoint src, NetEndpoint dst, TcpFlags flags, uint seq, uint ack, PacketDirection dir, int ifIndex = 2) => new()
     {
         Time = T0, IfIndex = ifIndex, Direction = dir, Family = IpFamily.V4, Protocol = 6,
         Source = src, Destination = dst, Flags = flags, Seq = seq, Ack = ack,
