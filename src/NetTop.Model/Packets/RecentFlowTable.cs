@@ -48,9 +48,6 @@ public sealed class RecentFlowTable<T> where T : unmanaged
     /// <summary>Flows remembered now.</summary>
     public int Count => _count;
 
-    /// <summary>The table's memory bound in bytes (allocated once).</summary>
-    public long BytesReserved => (long)Capacity * Unsafe.SizeOf<Entry>() + (long)_index.Length * sizeof(long);
-
     /// <summary>Flows forgotten because the table was full (not by <see cref="Prune"/> or <see cref="Remove"/>).</summary>
     public long Evicted { get; private set; }
 
@@ -153,12 +150,6 @@ public sealed class RecentFlowTable<T> where T : unmanaged
             if (e.Live && e.At >= cutoff) return;
             Drop(tail);
         }
-    }
-
-    /// <summary>Forgets everything.</summary>
-    public void Clear()
-    {
-        while (_used > 0) Drop(Tail);
     }
 
     private int Tail => _head - _used < 0 ? _head - _used + Capacity : _head - _used;

@@ -12,7 +12,7 @@ namespace NetTop.Model.Resets;
 ///   (<see cref="TryGetReceived"/>).</item>
 /// </list>
 /// The hub feeds it once per packet from the capture's reader (<see cref="ResetPacketConsumer"/>). Bounded: at most
-/// <see cref="Capacity"/> 4-tuples (a flood's oldest are forgotten first), allocated once; recording a RST allocates
+/// its capacity in 4-tuples (<see cref="DefaultCapacity"/> unless told) (a flood's oldest are forgotten first), allocated once; recording a RST allocates
 /// nothing. Not thread-safe: the hub calls it under its packet lock.
 /// </summary>
 public sealed class RecentResets
@@ -37,12 +37,8 @@ public sealed class RecentResets
 
     /// <summary>How long a RST is remembered (<see cref="Prune"/>).</summary>
     public TimeSpan Window { get; }
-    public int Capacity => _table.Capacity;
     /// <summary>4-tuples remembered now.</summary>
     public int Count => _table.Count;
-    /// <summary>4-tuples forgotten before their window ended, because a flood filled the table.</summary>
-    public long Evicted => _table.Evicted;
-    public long BytesReserved => _table.BytesReserved;
 
     /// <summary>Records RST <paramref name="p"/> (the caller checked <see cref="PacketEvent.IsRst"/>) with the wire's
     /// verdict on it (<see cref="WireResetClassifier.JudgeCode"/>). An incoming one (or loopback: both ends are ours)
