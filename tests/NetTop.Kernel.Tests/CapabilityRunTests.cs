@@ -6,7 +6,7 @@ using NetTop.Kernel.Tests.Infrastructure;
 namespace NetTop.Kernel.Tests;
 
 /// <summary>
-/// The documented non-root run: the built app, and the published single-file binary when there is one, with
+/// The documented non-root run: the JIT build and the native build (scripts/nettop, scripts/publish), with
 /// `setcap cap_net_admin,cap_net_raw,cap_perfmon+ep`, run as an unprivileged user (uid 65534) inside a namespace scenario. What each capability gives is asserted:
 /// sock_diag with max backlog (no capability needed), packets (CAP_NET_RAW), the firewall rules read by iptables-save
 /// running with the CAP_NET_ADMIN NetTop passes on as an ambient capability, and resets; tracepoints need tracefs,
@@ -25,10 +25,10 @@ public sealed class CapabilityRunTests
     public Task The_built_app_with_file_capabilities_run_as_nobody_sees_backlogs_packets_rules_and_resets() =>
         RunAsNobodyAsync(Path.GetDirectoryName(Requirements.Nettop!)!, Path.GetFileName(Requirements.Nettop!));
 
-    /// <summary>The published single-file binary (scripts/publish), the form the README documents for setcap.</summary>
+    /// <summary>The native binary (NativeAOT, scripts/nettop and scripts/publish), the form the README documents for setcap.</summary>
     [CapabilityFact(Published = true)]
-    public Task The_published_binary_with_file_capabilities_run_as_nobody_sees_backlogs_packets_rules_and_resets() =>
-        RunAsNobodyAsync(Path.GetDirectoryName(CapabilityFactAttribute.PublishedBinary!)!, "nettop");
+    public Task The_native_binary_with_file_capabilities_run_as_nobody_sees_backlogs_packets_rules_and_resets() =>
+        RunAsNobodyAsync(Path.GetDirectoryName(Requirements.NativeNettop!)!, "nettop");
 
     private static async Task RunAsNobodyAsync(string sourceDir, string exeName)
     {
@@ -42,7 +42,7 @@ public sealed class CapabilityRunTests
             string exe = Path.Combine(dir, exeName);
             Command.Run(["setcap", Caps, exe]).EnsureSuccess();
             Assert.Contains("cap_net_admin,cap_net_raw,cap_perfmon=ep", Command.Run(["getcap", exe]).EnsureSuccess().Stdout);
-            // The single-file host extracts its native libraries under HOME: one that nobody owns.
+            // A HOME that nobody owns, for anything the run writes there.
             string home = Path.Combine(dir, "home");
             Directory.CreateDirectory(home);
             Command.Run(["chown", $"{Nobody}:{Nobody}", home]).EnsureSuccess();
@@ -125,9 +125,9 @@ public sealed class CapabilityRunTests
 }
 
 /// <summary>
-/// Root and the tools the capability run needs; then either the built app (src/NetTop/bin/…/nettop) or the published
-/// single-file build (artifacts/linux-x64/nettop from scripts/publish, which takes minutes, longer than a test should:
-/// without it that case is skipped and says so).
+/// Root and the tools the capability run needs; then either the JIT build (src/NetTop/bin/…/nettop) or the native build
+/// (artifacts/&lt;rid&gt;/nettop, which scripts/test makes first: a minute or two, longer than a test should; without it
+/// that case is skipped and says so).
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
 public sealed class CapabilityFactAttribute : FactAttribute
@@ -140,16 +140,6 @@ public sealed class CapabilityFactAttribute : FactAttribute
     public bool Published
     {
         get => false;
-        set
-        {
-            Skip ??= value
-                ? PublishedBinary is null
-                    ? $"no published single-file binary at {Requirements.RepoRoot ?? "<repo>"}/artifacts/linux-x64/nettop: run scripts/publish first"
-                    : null
-                : Requirements.NettopMissing;
-        }
+        set => Skip ??= value ? Requirements.NativeNettopMissing : Requirements.NettopMissing;
     }
-
-    public static string? PublishedBinary =>
-        Requirements.RepoRoot is { } root && Path.Combine(root, "artifacts", "linux-x64", "nettop") is var p && File.Exists(p) ? p : null;
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Terminal.Gui.App;
 using Terminal.Gui.Drivers;
@@ -30,6 +31,7 @@ namespace NetTop.Tui.Input;
 internal static class TerminalApplication
 {
     private const BindingFlags Internal = BindingFlags.NonPublic | BindingFlags.Static;
+    private const string ApplicationImplName = "Terminal.Gui.App.ApplicationImpl";
 
     private static readonly Lazy<Members> s_members = new(Resolve);
 
@@ -127,9 +129,16 @@ internal static class TerminalApplication
     private static string Describe(Exception e) =>
         (e is TargetInvocationException { InnerException: { } inner } ? inner : e).Message;
 
+    // The native build (NativeAOT, scripts/nettop) trims what nothing references statically: these keep the three
+    // members and their metadata, so the lookups below find them there as in the JIT build.
+    [DynamicDependency(DynamicallyAccessedMemberTypes.NonPublicMethods | DynamicallyAccessedMemberTypes.NonPublicConstructors,
+        ApplicationImplName, "Terminal.Gui")]
+    [DynamicDependency("RaiseInstanceCreated", typeof(Application))]
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "ApplicationImpl is kept by the DynamicDependency above.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Its non-public methods and constructors are kept by the DynamicDependency above.")]
     private static Members Resolve()
     {
-        Type? impl = typeof(Application).Assembly.GetType("Terminal.Gui.App.ApplicationImpl", throwOnError: false);
+        Type? impl = typeof(Application).Assembly.GetType(ApplicationImplName, throwOnError: false);
         if (impl is null || !typeof(IApplication).IsAssignableFrom(impl))
         {
             return new Members("Terminal.Gui.App.ApplicationImpl : IApplication", null, null, null);

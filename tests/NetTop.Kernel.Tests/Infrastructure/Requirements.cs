@@ -68,6 +68,23 @@ internal static class Requirements
 
     public static string? RepoRoot { get; } = FindRepoRoot();
 
+    /// <summary>
+    /// The native build (NativeAOT: artifacts/&lt;rid&gt;/nettop, what scripts/nettop runs where a C toolchain can link it;
+    /// scripts/test builds it before the tests), or null (see <see cref="NativeNettopMissing"/>).
+    /// </summary>
+    public static string? NativeNettop =>
+        RepoRoot is { } root && Path.Combine(root, "artifacts", NativeRid, "nettop") is var p && File.Exists(p) ? p : null;
+
+    /// <summary>Null when the native build is there; otherwise why not, with the command that makes it.</summary>
+    public static string? NativeNettopMissing => NativeNettop is null
+        ? $"no native build at {RepoRoot ?? "<repo>"}/artifacts/{NativeRid}/nettop: run scripts/nettop --version (or scripts/publish) with gcc installed"
+        : null;
+
+    private static string NativeRid =>
+        System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64
+            ? "linux-arm64"
+            : "linux-x64";
+
     private static string? FindRepoRoot()
     {
         for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
