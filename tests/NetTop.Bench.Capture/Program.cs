@@ -125,10 +125,11 @@ internal static class Program
     private static int Capture(string netns, double seconds, string work)
     {
         using NetnsThread thread = NetnsThread.Start("bench-capture", NetnsTarget.Resolve(netns));
-        // NETTOP_BENCH_BLOCK_KIB / _BLOCKS: try other ring shapes (default: the app's).
+        // NETTOP_BENCH_BLOCK_KIB / _BLOCKS / _RETIRE_MS: try other ring shapes (default: the app's).
         PacketCaptureOptions ringShape = new();
         if (int.TryParse(Environment.GetEnvironmentVariable("NETTOP_BENCH_BLOCK_KIB"), out int kib)) ringShape = ringShape with { BlockSize = kib * 1024 };
         if (int.TryParse(Environment.GetEnvironmentVariable("NETTOP_BENCH_BLOCKS"), out int blocks)) ringShape = ringShape with { BlockCount = blocks };
+        if (int.TryParse(Environment.GetEnvironmentVariable("NETTOP_BENCH_RETIRE_MS"), out int retire)) ringShape = ringShape with { RetireTimeoutMs = retire };
         using PacketCaptureSource capture = new(thread, ringShape);
         Consumer consumer = work == "none" ? new(false, false) : new(true, work == "classify");
         capture.Consumer = consumer.OnBatch;

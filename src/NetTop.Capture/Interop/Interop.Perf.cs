@@ -64,8 +64,10 @@ internal static partial class PerfEvents
     public static extern int mount([MarshalAs(UnmanagedType.LPUTF8Str)] string source, [MarshalAs(UnmanagedType.LPUTF8Str)] string target,
         [MarshalAs(UnmanagedType.LPUTF8Str)] string filesystemtype, ulong mountflags, nint data);
 
-    /// <summary>poll(2) over Tmds.Linux's pollfd (nfds_t is unsigned long on Linux).</summary>
-    [DllImport("libc", EntryPoint = "poll", SetLastError = true)]
+    /// <summary>poll(2) over Tmds.Linux's pollfd (nfds_t is unsigned long on Linux). Its callers (the capture and
+    /// tracepoint readers) look at the rings after every return, whatever it returned, so errno is not kept: no
+    /// errno clearing and saving around the call on every wake-up.</summary>
+    [DllImport("libc", EntryPoint = "poll")]
     public static extern unsafe int poll(Tmds.Linux.pollfd* fds, ulong nfds, int timeout);
 
     [DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]

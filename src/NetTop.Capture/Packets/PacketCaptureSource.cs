@@ -208,9 +208,8 @@ public sealed class PacketCaptureSource : ISource, IDisposable
             ProcessBlock(block);
             ring.ReleaseBlock();
             Interlocked.Increment(ref _blocks);
-            // The kernel counts its drops while the reader is behind, i.e. busy with blocks: reading them here keeps
-            // the count current without waking anyone when nothing arrives (one getsockopt per block).
-            ReadStatistics();
+            // PACKET_STATISTICS is not read here: the hub reads it on its tick (the status line's drop count), so a
+            // wake-up costs one syscall (poll), as tcpdump's does.
         }
     }
 
@@ -265,8 +264,7 @@ public sealed class PacketCaptureSource : ISource, IDisposable
     }
 
     /// <summary>Accumulates PACKET_STATISTICS (the kernel resets its counters on every read, so concurrent callers
-    /// never count a packet twice). Called by the reader after each block it hands back, never on a timer, so an
-    /// idle capture does not wake for it; the hub's tick reads it too (its status shows the count).</summary>
+    /// never count a packet twice). The hub calls it on its tick (its status shows the count); the reader does not.</summary>
     public void ReadStatistics()
     {
         if (_ring is not { } r) return;

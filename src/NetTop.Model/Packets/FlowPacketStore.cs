@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using NetTop.Model.Net;
 using NetTop.Model.Resets;
 
@@ -14,12 +15,20 @@ public delegate bool PacketDecodeFunc(ReadOnlySpan<byte> data, ushort protocol, 
 /// with its ends in a fixed order (both directions meet; v4-mapped addresses unmapped); an ICMP error joins the flow
 /// of the packet it quotes.
 /// <para>
-/// Kept as the capture saw them, in one ring of <see cref="Capacity"/> packets (the oldest overwritten first), and
-/// sorted into flows only when a flow is asked for: adding is the reader's per-packet cost, so it is a copy of the
-/// packet's bytes and a ~48-byte header into the next slot, with no lookup; a query decodes the ring's packets
-/// again (<see cref="PacketDecodeFunc"/>) and keeps the flow's, a few milliseconds at most, when a detail screen or
-/// `w` asks. With the defaults that is the last 16,384 control packets: ~30 minutes of a server's connections at
-/// 100 new ones per second, a third of a second of a 50,000/s reset flood.
+/// Kept as the capture saw them, the newest <see cref="Capacity"/> packets (the oldest dropped first), and sorted
+/// into flows only when a flow is asked for: adding is the reader's per-packet cost, so it is one copy, of a 32-byte
+/// header and the packet's bytes, to the end of a log, with no lookup; a query decodes the log's packets again
+/// (<see cref="PacketDecodeFunc"/>) and keeps the flow's, a few milliseconds at most, when a detail screen or `w`
+/// asks. With the defaults that is the last 16,384 control packets: ~30 minutes of a server's connections at 100
+/// new ones per second, a third of a second of a 50,000/s reset flood.
+/// </para>
+/// <para>
+/// The log is one byte array used as a ring: records (header and bytes, 8-byte aligned) follow each other, so a
+/// SYN or RST of ~60 bytes takes ~96 bytes, not a snap-length slot, and consecutive packets share cache lines and
+/// pages (the reader wakes up cold after a quiet spell and pays for every line and page it touches). A record that
+/// does not fit before the end starts again at 0 behind a wrap mark. The array holds <see cref="Capacity"/> + 2
+/// records of the largest size, so keeping the newest <see cref="Capacity"/> packets never needs more room than
+/// there is, whatever their sizes.
 /// </para>
 /// All of it is allocated once (<see cref="BytesReserved"/>, ~5 MB with the defaults, touched as it fills), so a
 /// full store under a flood allocates nothing per packet. Not thread-safe: the capture's reader adds under its lock.
@@ -30,20 +39,31 @@ public sealed class FlowPacketStore
     public const int DefaultSnapLength = 256;
     /// <summary>pcap consumers need the IP and TCP headers, and an ICMP error's quote: never keep less.</summary>
     public const int MinSnapLength = 128;
+    /// <summary>Kept bytes are counted in 16 bits, one value of which marks a wrap.</summary>
+    public const int MaxSnapLength = 65_000;
 
-    private struct Slot
+    /// <summary>A record's header, at an 8-byte aligned offset of the log; the packet's bytes follow it.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = HeaderBytes)]
+    private struct Header
     {
-        public long Ticks; // UTC
-        public int WireLength;
-        public int IfIndex;
-        public int Length; // bytes kept
-        public LinkHeader Link;
+        [FieldOffset(0)] public ushort Length; // bytes kept; WrapMark: the next record is at offset 0
+        [FieldOffset(2)] public byte PktType;
+        [FieldOffset(3)] public byte AddressLength;
+        [FieldOffset(4)] public ushort Protocol;
+        [FieldOffset(6)] public ushort HaType;
+        [FieldOffset(8)] public long Ticks; // UTC
+        [FieldOffset(16)] public int WireLength;
+        [FieldOffset(20)] public int IfIndex;
+        [FieldOffset(24)] public ulong Address;
     }
 
+    private const int HeaderBytes = 32;
+    private const ushort WrapMark = ushort.MaxValue;
+
     private readonly PacketDecodeFunc _decode;
-    private readonly Slot[] _slots;
-    private readonly byte[] _bytes; // slot i's captured bytes at i * SnapLength
-    private int _head; // the slot the next packet takes
+    private readonly byte[] _log;
+    private int _head; // where the next record goes
+    private int _tail; // the oldest record (when _count > 0)
     private int _count;
 
     public FlowPacketStore(PacketDecodeFunc decode, int capacity = DefaultCapacity, int snapLength = DefaultSnapLength)
@@ -51,11 +71,11 @@ public sealed class FlowPacketStore
         ArgumentNullException.ThrowIfNull(decode);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         ArgumentOutOfRangeException.ThrowIfLessThan(snapLength, MinSnapLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(snapLength, MaxSnapLength);
         _decode = decode;
         Capacity = capacity;
         SnapLength = snapLength;
-        _slots = new Slot[capacity];
-        _bytes = new byte[(long)capacity * snapLength];
+        _log = new byte[checked((capacity + 2) * RecordSize(snapLength))];
     }
 
     /// <summary>Packets kept at most (the newest).</summary>
@@ -63,8 +83,8 @@ public sealed class FlowPacketStore
     /// <summary>Bytes kept of each packet (from the network header); longer packets are cut.</summary>
     public int SnapLength { get; }
     public int PacketCount => _count;
-    /// <summary>The store's memory bound in bytes (arrays allocated once at construction).</summary>
-    public long BytesReserved => _bytes.LongLength + (long)_slots.Length * Unsafe.SizeOf<Slot>();
+    /// <summary>The store's memory bound in bytes (one array allocated at construction).</summary>
+    public long BytesReserved => _log.LongLength;
     public long PacketsEvicted { get; private set; }
     public long PacketsAdded { get; private set; }
 
@@ -95,26 +115,84 @@ public sealed class FlowPacketStore
     private static bool IsQuotingIcmpError(in PacketEvent e) =>
         e.IsIcmpError && e.InnerSource is { } s && e.InnerDestination is { } d && (s.Port | d.Port) != 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int RecordSize(int kept) => (HeaderBytes + kept + 7) & ~7;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref Header At(int offset) => ref Unsafe.As<byte, Header>(ref _log[offset]);
+
     /// <summary>Keeps <paramref name="e"/>'s first <see cref="SnapLength"/> bytes of <paramref name="data"/> (the
     /// packet <paramref name="e"/> was decoded from) and its link header; false when it is no control packet.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Add(in PacketEvent e, ReadOnlySpan<byte> data, in LinkHeader link)
     {
         if (!IsControl(in e)) return false;
-        int slot = _head;
         int n = Math.Min(data.Length, SnapLength);
-        data[..n].CopyTo(_bytes.AsSpan(slot * SnapLength, n));
-        ref Slot s = ref _slots[slot];
-        s.Ticks = e.Time.UtcTicks;
-        s.WireLength = e.Length;
-        s.IfIndex = e.IfIndex;
-        s.Length = n;
-        s.Link = link;
-        _head = slot + 1 == Capacity ? 0 : slot + 1;
-        if (_count == Capacity) PacketsEvicted++;
-        else _count++;
+        int size = RecordSize(n);
+        if (_count == Capacity) DropOldest();
+        int at = Place(size);
+        ref Header h = ref At(at);
+        h.Length = (ushort)n;
+        h.PktType = link.PktType;
+        h.AddressLength = link.AddressLength;
+        h.Protocol = link.Protocol;
+        h.HaType = link.HaType;
+        h.Ticks = e.Time.UtcTicks;
+        h.WireLength = e.Length;
+        h.IfIndex = e.IfIndex;
+        h.Address = link.Address;
+        data[..n].CopyTo(_log.AsSpan(at + HeaderBytes, n));
+        _head = at + size;
+        _count++;
         PacketsAdded++;
         return true;
+    }
+
+    /// <summary>The offset of <paramref name="size"/> free contiguous bytes: at the head, or at 0 behind a wrap mark.
+    /// Dropping the oldest to make room is a safety net only: the log holds Capacity + 2 records of the largest size,
+    /// so with at most Capacity - 1 records kept there is always room (a free run is kept longer than a record, so
+    /// the head meets the tail only when the log is empty).</summary>
+    private int Place(int size)
+    {
+        while (_count > 0)
+        {
+            if (_head >= _tail)
+            {
+                if (_log.Length - _head >= size) return _head;
+                if (_tail > size)
+                {
+                    if (_head < _log.Length) At(_head).Length = WrapMark;
+                    return 0;
+                }
+            }
+            else if (_tail - _head > size)
+            {
+                return _head;
+            }
+            DropOldest();
+        }
+        _tail = 0;
+        return 0;
+    }
+
+    /// <summary>Drops the oldest record; the tail then points at the next record itself (never at a wrap mark), so
+    /// <see cref="Place"/> compares real positions.</summary>
+    private void DropOldest()
+    {
+        _count--;
+        _tail = _count > 0 ? Resolve(Next(_tail)) : 0;
+        PacketsEvicted++;
+    }
+
+    /// <summary>The record at <paramref name="offset"/>, past a wrap mark (or the log's end) to offset 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Resolve(int offset) => offset == _log.Length || At(offset).Length == WrapMark ? 0 : offset;
+
+    /// <summary>The offset after the record at <paramref name="offset"/> (resolved first).</summary>
+    private int Next(int offset)
+    {
+        offset = Resolve(offset);
+        return offset + RecordSize(At(offset).Length);
     }
 
     /// <summary>The flow's packets, oldest first (decoded again from the kept bytes; empty when none is kept).</summary>
@@ -129,27 +207,32 @@ public sealed class FlowPacketStore
     public IReadOnlyList<CapturedPacket> Captured(NetEndpoint local, NetEndpoint remote)
     {
         List<CapturedPacket> r = [];
-        Scan(new FlowKey(local, remote), (in PacketEvent e, int slot) =>
-            r.Add(new CapturedPacket(e, _slots[slot].Link, _bytes.AsSpan(slot * SnapLength, _slots[slot].Length).ToArray())));
+        Scan(new FlowKey(local, remote), (in PacketEvent e, int at) =>
+        {
+            Header h = At(at);
+            LinkHeader link = new(h.Protocol, h.PktType, h.HaType, h.Address, h.AddressLength);
+            r.Add(new CapturedPacket(e, link, _log.AsSpan(at + HeaderBytes, h.Length).ToArray()));
+        });
         return r;
     }
 
-    private delegate void Found(in PacketEvent e, int slot);
+    private delegate void Found(in PacketEvent e, int at);
 
     private void Scan(FlowKey key, Found found)
     {
-        int slot = _count == Capacity ? _head : 0;
+        int at = _tail;
         for (int i = 0; i < _count; i++)
         {
-            ref Slot s = ref _slots[slot];
+            at = Resolve(at);
+            Header h = At(at);
             // Bytes the decoder rejects were never added (the reader keeps only what it decoded).
-            if (_decode(_bytes.AsSpan(slot * SnapLength, s.Length), s.Link.Protocol, s.IfIndex, s.Link.PktType,
-                    new DateTimeOffset(s.Ticks, TimeSpan.Zero), s.WireLength, out PacketEvent e)
+            if (_decode(_log.AsSpan(at + HeaderBytes, h.Length), h.Protocol, h.IfIndex, h.PktType,
+                    new DateTimeOffset(h.Ticks, TimeSpan.Zero), h.WireLength, out PacketEvent e)
                 && TryGetFlow(in e, out FlowKey k) && k == key)
             {
-                found(in e, slot);
+                found(in e, at);
             }
-            slot = slot + 1 == Capacity ? 0 : slot + 1;
+            at += RecordSize(h.Length);
         }
     }
 }

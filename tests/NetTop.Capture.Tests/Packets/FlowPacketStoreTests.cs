@@ -138,26 +138,34 @@ public sealed class FlowPacketStoreTests
 
     /// <summary>
     /// Random traffic over few endpoints against a plain model, the list of the newest packets: every flow comes
-    /// back with exactly the model's packets of it, in order, whichever end asks.
+    /// back with exactly the model's packets of it, in order, whichever end asks, with its bytes cut to the snap
+    /// length. Packet sizes vary (the log packs records of any size and wraps around its end at any point).
     /// </summary>
     [Theory]
-    [InlineData(1, 1)]
-    [InlineData(2, 37)]
-    [InlineData(3, 512)]
-    public void Random_flows_come_back_as_a_list_of_the_newest_packets_says(int seed, int capacity)
+    [InlineData(1, 1, 128)]
+    [InlineData(2, 37, 128)]
+    [InlineData(3, 512, 256)]
+    [InlineData(4, 5, 200)]
+    public void Random_flows_come_back_as_a_list_of_the_newest_packets_says(int seed, int capacity, int snap)
     {
-        FlowPacketStore store = NewStore(capacity);
+        FlowPacketStore store = NewStore(capacity, snap);
+        long reserved = store.BytesReserved;
         Random rnd = new(seed);
         List<(FlowKey Key, uint Seq)> model = [];
+        Dictionary<uint, int> lengths = [];
         NetEndpoint[] hosts = [.. Enumerable.Range(0, 6).Select(i => NetEndpoint.FromV4Bytes([10, 0, 0, (byte)(i + 1)], (ushort)(1000 + rnd.Next(4))))];
         for (uint seq = 1; seq <= 3000; seq++)
         {
             NetEndpoint a = hosts[rnd.Next(hosts.Length)], b = hosts[rnd.Next(hosts.Length)];
             TcpFlags flags = (rnd.Next(4)) switch { 0 => TcpFlags.Syn, 1 => TcpFlags.Ack, 2 => TcpFlags.Rst, _ => TcpFlags.Fin | TcpFlags.Ack };
-            bool kept = Add(store, Tcp(a, b, flags, seq), seq);
+            // Mostly control-packet sizes, sometimes one longer than the snap length.
+            int payload = rnd.Next(3) == 0 ? rnd.Next(0, 400) : rnd.Next(0, 40);
+            bool kept = Add(store, Tcp(a, b, flags, seq, payload, fill: (byte)seq), seq);
             Assert.Equal(flags != TcpFlags.Ack, kept);
             if (kept) model.Add((new FlowKey(a, b), seq));
+            lengths[seq] = Math.Min(40 + payload, snap);
             if (model.Count > capacity) model.RemoveAt(0);
+            Assert.Equal(reserved, store.BytesReserved);
             if (seq % 97 != 0) continue;
             Assert.Equal(model.Count, store.PacketCount);
             foreach (NetEndpoint x in hosts)
@@ -166,6 +174,11 @@ public sealed class FlowPacketStoreTests
                 {
                     FlowKey k = new(x, y);
                     Assert.Equal(model.Where(m => m.Key == k).Select(m => m.Seq), store.Packets(y, x).Select(p => p.Seq));
+                    foreach (CapturedPacket c in store.Captured(x, y))
+                    {
+                        Assert.Equal(lengths[c.Event.Seq], c.Data.Length);
+                        if (c.Data.Length > 40) Assert.Equal((byte)c.Event.Seq, c.Data[^1]);
+                    }
                 }
             }
         }
