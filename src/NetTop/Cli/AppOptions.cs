@@ -156,6 +156,11 @@ public sealed record AppOptions
             throw new UsageException($"config: Theme: '{name}' is not allowed; expected a theme name ({string.Join(", ", ThemeNames())})");
         }
         string path = Path.Combine(BaseDirectory, "themes", name + ".json");
+        if (!File.Exists(path) && !ThemeNames().Any())
+        {
+            throw new UsageException($"config: Theme: no themes in {Path.Combine(BaseDirectory, "themes")}: NetTop's themes/ directory " +
+                "belongs beside its binary (install the whole build directory, e.g. artifacts/linux-x64/)");
+        }
         if (!File.Exists(path))
         {
             throw new UsageException($"config: Theme: '{name}' is not allowed; allowed values: {string.Join(", ", ThemeNames())}");
