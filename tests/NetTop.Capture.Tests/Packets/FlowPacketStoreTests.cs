@@ -125,9 +125,12 @@ public sealed class FlowPacketStoreTests
         store.Add(events[140], flood[140], Link);
         Assert.Equal(Enumerable.Range(1, 9), store.Packets(Client, Server).Select(p => (int)p.Seq));
 
+        // The runtime may allocate a few hundred bytes once on this thread while the loop runs (tier-up, on-stack
+        // replacement), so the bound is per packet: one object per packet would be at least 24 bytes each.
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 141; i < flood.Length; i++) store.Add(events[i], flood[i], Link);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < flood.Length, $"{allocated} bytes allocated for {flood.Length - 141} packets");
         Assert.Equal(150, store.PacketCount);
         Assert.Equal(10 + 20_000 - 150, store.PacketsEvicted);
         Assert.Equal(reserved, store.BytesReserved);

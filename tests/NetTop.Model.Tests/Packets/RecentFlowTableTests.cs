@@ -93,9 +93,12 @@ public sealed class RecentFlowTableTests
         RecentFlowTable<long> table = new(1024);
         NetEndpoint server = NetEndpoint.FromV4Bytes([127, 0, 0, 1], 7999);
         for (int i = 0; i < 5000; i++) table.Upsert(new FlowKey(NetEndpoint.FromV4Bytes([127, 0, 0, 1], (ushort)(20000 + i)), server), i, out _) = i;
+        // The runtime may allocate a few hundred bytes once on this thread while the loop runs (tier-up, on-stack
+        // replacement), so the bound is per flow: one object per flow would be at least 24 bytes each.
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 5000; i < 50_000; i++) table.Upsert(new FlowKey(NetEndpoint.FromV4Bytes([127, 0, 0, 1], (ushort)(20000 + i % 40000)), server), i, out _) = i;
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 45_000, $"{allocated} bytes allocated for 45,000 new flows");
         Assert.Equal(1024, table.Count);
         Assert.Equal(50_000 - 1024, table.Evicted);
         Assert.Equal(49_999, table.Find(new FlowKey(server, NetEndpoint.FromV4Bytes([127, 0, 0, 1], (ushort)(20000 + 49_999 % 40000))), out _));
