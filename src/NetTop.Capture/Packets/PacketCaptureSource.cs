@@ -67,7 +67,8 @@ public sealed class PacketCaptureSource : ISource, IDisposable
         _netns = netns;
         _options = options ?? new PacketCaptureOptions();
         _flows = _options.KeepFlowPackets
-            ? new FlowPacketStore(PacketDecoder.TryDecode, snapLength: (int)Math.Max(_options.SnapLen, FlowPacketStore.MinSnapLength))
+            ? new FlowPacketStore(PacketDecoder.TryDecode, snapLength: (int)Math.Max(_options.SnapLen, FlowPacketStore.MinSnapLength),
+                allocate: HugePageMemory.Allocate)
             : null;
     }
 
@@ -305,6 +306,13 @@ public sealed class PacketCaptureSource : ISource, IDisposable
         _ring = null;
         if (_wakeFd >= 0) close(_wakeFd);
         _wakeFd = -1;
+        if (_flows is not null)
+        {
+            lock (_flowsLock)
+            {
+                _flows.Dispose();
+            }
+        }
         _status = new SourceStatus(SourceName, SourceHealth.Unavailable, "stopped");
     }
 }

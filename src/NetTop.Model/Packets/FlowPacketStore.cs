@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using NetTop.Model.Net;
@@ -31,9 +32,14 @@ public delegate bool PacketDecodeFunc(ReadOnlySpan<byte> data, ushort protocol, 
 /// there is, whatever their sizes.
 /// </para>
 /// All of it is allocated once (<see cref="BytesReserved"/>, ~5 MB with the defaults, touched as it fills), so a
-/// full store under a flood allocates nothing per packet. Not thread-safe: the capture's reader adds under its lock.
+/// full store under a flood allocates nothing per packet. The memory comes from the caller when it passes an
+/// allocator: the capture gives it memory mapped with transparent huge pages (see HugePageMemory), so the log's
+/// megabytes are a few page-table entries instead of a thousand (on this project's PVM machine every 4 KiB
+/// anonymous page a process holds adds to the cost of each of its threads' wake-ups; kernel-interfaces notes in
+/// docs/benchmarks.md). Without one it is a pinned array. Not thread-safe: the capture's reader adds under its lock,
+/// and queries and <see cref="Dispose"/> take the same lock.
 /// </summary>
-public sealed class FlowPacketStore
+public sealed unsafe class FlowPacketStore : IDisposable
 {
     public const int DefaultCapacity = 16_384;
     public const int DefaultSnapLength = 256;
@@ -61,12 +67,18 @@ public sealed class FlowPacketStore
     private const ushort WrapMark = ushort.MaxValue;
 
     private readonly PacketDecodeFunc _decode;
-    private readonly byte[] _log;
+    private readonly IMemoryOwner<byte> _memory;
+    private MemoryHandle _pin;
+    private byte* _log; // null once disposed
+    private readonly int _length;
     private int _head; // where the next record goes
     private int _tail; // the oldest record (when _count > 0)
     private int _count;
 
-    public FlowPacketStore(PacketDecodeFunc decode, int capacity = DefaultCapacity, int snapLength = DefaultSnapLength)
+    /// <param name="allocate">Returns memory of at least the given length for the log, owned by the store from
+    /// then on (disposed with it); null: a pinned array.</param>
+    public FlowPacketStore(PacketDecodeFunc decode, int capacity = DefaultCapacity, int snapLength = DefaultSnapLength,
+        Func<int, IMemoryOwner<byte>>? allocate = null)
     {
         ArgumentNullException.ThrowIfNull(decode);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
@@ -75,7 +87,36 @@ public sealed class FlowPacketStore
         _decode = decode;
         Capacity = capacity;
         SnapLength = snapLength;
-        _log = new byte[checked((capacity + 2) * RecordSize(snapLength))];
+        _length = checked((capacity + 2) * RecordSize(snapLength));
+        _memory = allocate is null ? new PinnedArray(_length) : allocate(_length);
+        int got = _memory.Memory.Length;
+        if (got < _length)
+        {
+            _memory.Dispose();
+            throw new ArgumentException($"the allocator returned {got} bytes for a log of {_length}", nameof(allocate));
+        }
+        _pin = _memory.Memory.Pin();
+        _log = (byte*)_pin.Pointer;
+    }
+
+    /// <summary>Releases the log's memory; the store is empty from then on and keeps nothing more.</summary>
+    public void Dispose()
+    {
+        if (_log is null) return;
+        _log = null;
+        _count = 0;
+        _pin.Dispose();
+        _memory.Dispose();
+    }
+
+    /// <summary>The default memory: an array on the pinned heap (never moved, so the store can hold its address).</summary>
+    private sealed class PinnedArray(int length) : IMemoryOwner<byte>
+    {
+        public Memory<byte> Memory { get; } = GC.AllocateArray<byte>(length, pinned: true);
+
+        public void Dispose()
+        {
+        }
     }
 
     /// <summary>Packets kept at most (the newest).</summary>
@@ -84,7 +125,7 @@ public sealed class FlowPacketStore
     public int SnapLength { get; }
     public int PacketCount => _count;
     /// <summary>The store's memory bound in bytes (one array allocated at construction).</summary>
-    public long BytesReserved => _log.LongLength;
+    public long BytesReserved => _length;
     public long PacketsEvicted { get; private set; }
     public long PacketsAdded { get; private set; }
 
@@ -119,14 +160,17 @@ public sealed class FlowPacketStore
     private static int RecordSize(int kept) => (HeaderBytes + kept + 7) & ~7;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref Header At(int offset) => ref Unsafe.As<byte, Header>(ref _log[offset]);
+    private ref Header At(int offset) => ref Unsafe.AsRef<Header>(_log + offset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<byte> Bytes(int offset, int length) => new(_log + offset, length);
 
     /// <summary>Keeps <paramref name="e"/>'s first <see cref="SnapLength"/> bytes of <paramref name="data"/> (the
     /// packet <paramref name="e"/> was decoded from) and its link header; false when it is no control packet.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Add(in PacketEvent e, ReadOnlySpan<byte> data, in LinkHeader link)
     {
-        if (!IsControl(in e)) return false;
+        if (_log is null || !IsControl(in e)) return false;
         int n = Math.Min(data.Length, SnapLength);
         int size = RecordSize(n);
         if (_count == Capacity) DropOldest();
@@ -141,7 +185,7 @@ public sealed class FlowPacketStore
         h.WireLength = e.Length;
         h.IfIndex = e.IfIndex;
         h.Address = link.Address;
-        data[..n].CopyTo(_log.AsSpan(at + HeaderBytes, n));
+        data[..n].CopyTo(Bytes(at + HeaderBytes, n));
         _head = at + size;
         _count++;
         PacketsAdded++;
@@ -158,10 +202,10 @@ public sealed class FlowPacketStore
         {
             if (_head >= _tail)
             {
-                if (_log.Length - _head >= size) return _head;
+                if (_length - _head >= size) return _head;
                 if (_tail > size)
                 {
-                    if (_head < _log.Length) At(_head).Length = WrapMark;
+                    if (_head < _length) At(_head).Length = WrapMark;
                     return 0;
                 }
             }
@@ -186,7 +230,7 @@ public sealed class FlowPacketStore
 
     /// <summary>The record at <paramref name="offset"/>, past a wrap mark (or the log's end) to offset 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Resolve(int offset) => offset == _log.Length || At(offset).Length == WrapMark ? 0 : offset;
+    private int Resolve(int offset) => offset == _length || At(offset).Length == WrapMark ? 0 : offset;
 
     /// <summary>The offset after the record at <paramref name="offset"/> (resolved first).</summary>
     private int Next(int offset)
@@ -211,7 +255,7 @@ public sealed class FlowPacketStore
         {
             Header h = At(at);
             LinkHeader link = new(h.Protocol, h.PktType, h.HaType, h.Address, h.AddressLength);
-            r.Add(new CapturedPacket(e, link, _log.AsSpan(at + HeaderBytes, h.Length).ToArray()));
+            r.Add(new CapturedPacket(e, link, Bytes(at + HeaderBytes, h.Length).ToArray()));
         });
         return r;
     }
@@ -226,7 +270,7 @@ public sealed class FlowPacketStore
             at = Resolve(at);
             Header h = At(at);
             // Bytes the decoder rejects were never added (the reader keeps only what it decoded).
-            if (_decode(_log.AsSpan(at + HeaderBytes, h.Length), h.Protocol, h.IfIndex, h.PktType,
+            if (_decode(Bytes(at + HeaderBytes, h.Length), h.Protocol, h.IfIndex, h.PktType,
                     new DateTimeOffset(h.Ticks, TimeSpan.Zero), h.WireLength, out PacketEvent e)
                 && TryGetFlow(in e, out FlowKey k) && k == key)
             {

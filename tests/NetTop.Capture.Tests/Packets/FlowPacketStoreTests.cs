@@ -186,4 +186,65 @@ public sealed class FlowPacketStoreTests
             }
         }
     }
+
+    /// <summary>The capture's store keeps its log in memory mapped for transparent huge pages (2 MiB aligned, marked
+    /// MADV_HUGEPAGE: "hg" in the mapping's VmFlags), keeps and returns packets from it like the array, and after
+    /// Dispose keeps nothing and has unmapped it.</summary>
+    [Fact]
+    public unsafe void The_capture_store_logs_into_huge_page_memory_and_unmaps_it_on_dispose()
+    {
+        System.Buffers.IMemoryOwner<byte>? owner = null;
+        int asked = 0;
+        FlowPacketStore store = new(PacketDecoder.TryDecode, allocate: n => owner = HugePageMemory.Allocate(asked = n));
+        Assert.NotNull(owner);
+        Assert.Equal(store.BytesReserved, asked);
+        Assert.True(owner.Memory.Length >= asked);
+        nuint address;
+        using (System.Buffers.MemoryHandle h = owner.Memory.Pin()) address = (nuint)h.Pointer;
+        Assert.Equal(0u, address % (2 * 1024 * 1024));
+        string flags = VmFlagsOf(address);
+        Assert.Contains(" hg", " " + flags);
+
+        for (int i = 0; i < 20; i++) Add(store, Tcp(Client, Server, TcpFlags.Rst, (uint)i, payload: 40, fill: (byte)i), i);
+        Assert.Equal(Enumerable.Range(0, 20), store.Captured(Client, Server).Select(c => (int)c.Data[^1]));
+
+        store.Dispose();
+        Assert.False(Add(store, Tcp(Client, Server, TcpFlags.Syn)));
+        Assert.Equal(0, store.PacketCount);
+        Assert.Empty(store.Packets(Client, Server));
+        Assert.Throws<ObjectDisposedException>(() => owner.Memory.Span.Length);
+        Assert.Null(VmFlagsOrNull(address));
+        store.Dispose(); // twice is harmless
+    }
+
+    [Fact]
+    public void An_allocator_that_returns_too_little_is_refused()
+    {
+        System.Buffers.IMemoryOwner<byte> Small(int n) => HugePageMemory.Allocate(n / 2);
+        Assert.Throws<ArgumentException>(() => new FlowPacketStore(PacketDecoder.TryDecode, capacity: 100, allocate: Small));
+    }
+
+    /// <summary>The VmFlags line of the /proc/self/smaps mapping holding <paramref name="address"/>.</summary>
+    private static string VmFlagsOf(nuint address) =>
+        VmFlagsOrNull(address) ?? throw new Xunit.Sdk.XunitException($"no mapping holds 0x{address:x}");
+
+    private static string? VmFlagsOrNull(nuint address)
+    {
+        bool inside = false;
+        foreach (string line in File.ReadLines("/proc/self/smaps"))
+        {
+            int dash = line.IndexOf('-');
+            int space = line.IndexOf(' ');
+            if (dash > 0 && space > dash && ulong.TryParse(line.AsSpan(0, dash), System.Globalization.NumberStyles.HexNumber, null, out ulong lo)
+                && ulong.TryParse(line.AsSpan(dash + 1, space - dash - 1), System.Globalization.NumberStyles.HexNumber, null, out ulong hi))
+            {
+                inside = address >= lo && address < hi;
+            }
+            else if (inside && line.StartsWith("VmFlags:", StringComparison.Ordinal))
+            {
+                return line["VmFlags:".Length..].Trim();
+            }
+        }
+        return null;
+    }
 }
