@@ -35,8 +35,8 @@ public delegate bool PacketDecodeFunc(ReadOnlySpan<byte> data, ushort protocol, 
 /// full store under a flood allocates nothing per packet. The memory comes from the caller when it passes an
 /// allocator: the capture gives it memory mapped with transparent huge pages (see HugePageMemory), so the log's
 /// megabytes are a few page-table entries instead of a thousand (on this project's PVM machine every 4 KiB
-/// anonymous page a process holds adds to the cost of each of its threads' wake-ups; kernel-interfaces notes in
-/// docs/benchmarks.md). Without one it is a pinned array. Not thread-safe: the capture's reader adds under its lock,
+/// anonymous page a process holds adds to the cost of each of its threads' wake-ups: docs/benchmarks.md, "Capture
+/// CPU: what a wake-up costs on this VM"). Without one it is a pinned array. Not thread-safe: the capture's reader adds under its lock,
 /// and queries and <see cref="Dispose"/> take the same lock.
 /// </summary>
 public sealed unsafe class FlowPacketStore : IDisposable
