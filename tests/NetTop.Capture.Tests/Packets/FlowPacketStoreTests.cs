@@ -203,7 +203,8 @@ public sealed class FlowPacketStoreTests
         using (System.Buffers.MemoryHandle h = owner.Memory.Pin()) address = (nuint)h.Pointer;
         Assert.Equal(0u, address % (2 * 1024 * 1024));
         string flags = VmFlagsOf(address);
-        Assert.Contains(" hg", " " + flags);
+        // A kernel built without THP refuses the advice (the memory is then plain small pages).
+        if (Directory.Exists("/sys/kernel/mm/transparent_hugepage")) Assert.Contains(" hg", " " + flags);
 
         for (int i = 0; i < 20; i++) Add(store, Tcp(Client, Server, TcpFlags.Rst, (uint)i, payload: 40, fill: (byte)i), i);
         Assert.Equal(Enumerable.Range(0, 20), store.Captured(Client, Server).Select(c => (int)c.Data[^1]));
