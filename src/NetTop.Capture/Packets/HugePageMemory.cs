@@ -1,4 +1,5 @@
 using System.Buffers;
+using NetTop.Model.Packets;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
@@ -37,7 +38,7 @@ internal sealed unsafe class HugePageMemory : MemoryManager<byte>
         // aligned ranges).
         nuint span = rounded + HugePage;
         void* raw = mmap(null, (size_t)span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (raw == MAP_FAILED) return new ArrayOwner(length);
+        if (raw == MAP_FAILED) return new PinnedArrayMemory(length);
         nuint start = ((nuint)raw + HugePage - 1) & ~(HugePage - 1);
         nuint head = start - (nuint)raw;
         if (head > 0) munmap(raw, (size_t)head);
@@ -72,12 +73,4 @@ internal sealed unsafe class HugePageMemory : MemoryManager<byte>
         _p = null;
     }
 
-    private sealed class ArrayOwner(int length) : IMemoryOwner<byte>
-    {
-        public Memory<byte> Memory { get; } = GC.AllocateArray<byte>(length, pinned: true);
-
-        public void Dispose()
-        {
-        }
-    }
 }

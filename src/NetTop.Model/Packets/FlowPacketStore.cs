@@ -88,7 +88,7 @@ public sealed unsafe class FlowPacketStore : IDisposable
         Capacity = capacity;
         SnapLength = snapLength;
         _length = checked((capacity + 2) * RecordSize(snapLength));
-        _memory = allocate is null ? new PinnedArray(_length) : allocate(_length);
+        _memory = allocate is null ? new PinnedArrayMemory(_length) : allocate(_length);
         int got = _memory.Memory.Length;
         if (got < _length)
         {
@@ -109,15 +109,6 @@ public sealed unsafe class FlowPacketStore : IDisposable
         _memory.Dispose();
     }
 
-    /// <summary>The default memory: an array on the pinned heap (never moved, so the store can hold its address).</summary>
-    private sealed class PinnedArray(int length) : IMemoryOwner<byte>
-    {
-        public Memory<byte> Memory { get; } = GC.AllocateArray<byte>(length, pinned: true);
-
-        public void Dispose()
-        {
-        }
-    }
 
     /// <summary>Packets kept at most (the newest).</summary>
     public int Capacity { get; }
@@ -326,4 +317,15 @@ public readonly struct FlowKey : IEquatable<FlowKey>
     public static bool operator ==(FlowKey l, FlowKey r) => l.Equals(r);
 
     public static bool operator !=(FlowKey l, FlowKey r) => !l.Equals(r);
+}
+
+/// <summary>The flow store's default memory: an array on the pinned heap (never moved, so the store can hold its
+/// address).</summary>
+public sealed class PinnedArrayMemory(int length) : IMemoryOwner<byte>
+{
+    public Memory<byte> Memory { get; } = GC.AllocateArray<byte>(length, pinned: true);
+
+    public void Dispose()
+    {
+    }
 }
