@@ -9,8 +9,10 @@ namespace NetTop.Capture.Packets;
 /// Anonymous memory for a large, long-lived buffer (the flow store's log), mapped at a 2 MiB boundary and marked
 /// MADV_HUGEPAGE, so the kernel backs it with transparent huge pages where it can: a few page-table entries
 /// instead of one per 4 KiB. On this project's PVM machine every 4 KiB anonymous page a process holds makes each
-/// wake-up of any of its threads dearer (~16 µs per MiB per wake-up, measured; huge pages cost nothing there, see
-/// docs/benchmarks.md), and the capture's reader is a thread that sleeps for seconds between blocks. Without THP
+/// wake-up of any of its threads dearer (~16 µs per MiB per wake-up, measured), and the capture's reader is a thread
+/// that sleeps for seconds between blocks. Huge pages are not free either: the first touch of one after a wake-up
+/// costs a few µs, and for the reader alone the total came out the same either way. The log stays in huge pages for
+/// the process's other threads (docs/benchmarks.md, "Capture CPU: where a cold wake-up's time goes"). Without THP
 /// (disabled, or no huge page free) the kernel uses small pages and nothing else changes. Falls back to an array
 /// when the mapping fails.
 /// </summary>
@@ -72,5 +74,4 @@ internal sealed unsafe class HugePageMemory : MemoryManager<byte>
         munmap(_p, (size_t)_mapped);
         _p = null;
     }
-
 }

@@ -35,9 +35,9 @@ public delegate bool PacketDecodeFunc(ReadOnlySpan<byte> data, ushort protocol, 
 /// full store under a flood allocates nothing per packet. The memory comes from the caller when it passes an
 /// allocator: the capture gives it memory mapped with transparent huge pages (see HugePageMemory), so the log's
 /// megabytes are a few page-table entries instead of a thousand (on this project's PVM machine every 4 KiB
-/// anonymous page a process holds adds to the cost of each of its threads' wake-ups: docs/benchmarks.md, "Capture
-/// CPU: what a wake-up costs on this VM"). Without one it is a pinned array. Not thread-safe: the capture's reader adds under its lock,
-/// and queries and <see cref="Dispose"/> take the same lock.
+/// anonymous page a process holds adds to the cost of each of its threads' wake-ups: docs/benchmarks.md).
+/// Without one it is a pinned array. Not thread-safe: the capture's reader adds under its lock, and queries and
+/// <see cref="Dispose"/> take the same lock.
 /// </summary>
 public sealed unsafe class FlowPacketStore : IDisposable
 {
@@ -109,13 +109,12 @@ public sealed unsafe class FlowPacketStore : IDisposable
         _memory.Dispose();
     }
 
-
     /// <summary>Packets kept at most (the newest).</summary>
     public int Capacity { get; }
     /// <summary>Bytes kept of each packet (from the network header); longer packets are cut.</summary>
     public int SnapLength { get; }
     public int PacketCount => _count;
-    /// <summary>The store's memory bound in bytes (one array allocated at construction).</summary>
+    /// <summary>The store's memory bound in bytes (the log, reserved once at construction).</summary>
     public long BytesReserved => _length;
     public long PacketsEvicted { get; private set; }
     public long PacketsAdded { get; private set; }
