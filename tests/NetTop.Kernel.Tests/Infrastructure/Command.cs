@@ -45,7 +45,7 @@ internal static class Command
             psi.Environment.Remove(key);
         }
 
-        using Process p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {argv[0]}");
+        using Process p = StartRetryingTextBusy(psi);
         p.StandardInput.Close();
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
@@ -65,6 +65,29 @@ internal static class Command
         }
         p.WaitForExit(); // flushes the redirected streams
         return new CommandResult(argv, p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+    }
+
+    private const int ETXTBSY = 26;
+
+    /// <summary>
+    /// Process.Start, retried (bounded: 50 tries, 20 ms apart) while exec fails with ETXTBSY. A test that copies a binary
+    /// and then runs it (NativeBinaryTests, CapabilityRunTests) races every other test's fork: a child forked while the
+    /// copy's write descriptor was open holds an inherited copy of it until that child execs (O_CLOEXEC closes it only
+    /// then), and exec of a file open for writing fails. CI hit it once; the window is a fork-to-exec, so a retry clears it.
+    /// </summary>
+    private static Process StartRetryingTextBusy(ProcessStartInfo psi)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {psi.FileName}");
+            }
+            catch (System.ComponentModel.Win32Exception e) when (e.NativeErrorCode == ETXTBSY && attempt < 50)
+            {
+                Thread.Sleep(20);
+            }
+        }
     }
 
     /// <summary>The same off the test's thread, for commands that take a while (the app under test).</summary>
