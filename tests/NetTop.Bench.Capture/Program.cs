@@ -125,11 +125,13 @@ internal static class Program
     private static int Capture(string netns, double seconds, string work)
     {
         using NetnsThread thread = NetnsThread.Start("bench-capture", NetnsTarget.Resolve(netns));
-        // NETTOP_BENCH_BLOCK_KIB / _BLOCKS / _RETIRE_MS: try other ring shapes (default: the app's).
+        // NETTOP_BENCH_BLOCK_KIB / _BLOCKS / _RETIRE_MS: try other ring shapes (default: the app's); NETTOP_BENCH_FLOW_PACKETS=0:
+        // no flow packet log (to measure its share).
         PacketCaptureOptions ringShape = new();
         if (int.TryParse(Environment.GetEnvironmentVariable("NETTOP_BENCH_BLOCK_KIB"), out int kib)) ringShape = ringShape with { BlockSize = kib * 1024 };
         if (int.TryParse(Environment.GetEnvironmentVariable("NETTOP_BENCH_BLOCKS"), out int blocks)) ringShape = ringShape with { BlockCount = blocks };
         if (int.TryParse(Environment.GetEnvironmentVariable("NETTOP_BENCH_RETIRE_MS"), out int retire)) ringShape = ringShape with { RetireTimeoutMs = retire };
+        if (Environment.GetEnvironmentVariable("NETTOP_BENCH_FLOW_PACKETS") == "0") ringShape = ringShape with { KeepFlowPackets = false };
         using PacketCaptureSource capture = new(thread, ringShape);
         Consumer consumer = work == "none" ? new(false, false) : new(true, work == "classify");
         capture.Consumer = consumer.OnBatch;

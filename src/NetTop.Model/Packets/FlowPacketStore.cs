@@ -31,6 +31,15 @@ public delegate bool PacketDecodeFunc(ReadOnlySpan<byte> data, ushort protocol, 
 /// records of the largest size, so keeping the newest <see cref="Capacity"/> packets never needs more room than
 /// there is, whatever their sizes.
 /// </para>
+/// <para>
+/// A few packets at a time go to a small pending buffer first (<see cref="PendingBytes"/>, an ordinary array, in the
+/// GC heap beside the capture's other per-block state) and move into the log when it is full or before a query. A
+/// quiet wake-up (a data flood's SYN or FIN block: two packets) then writes nothing outside memory the reader writes
+/// anyway: on this project's PVM machine the first write after a wake-up to memory the thread has not written since
+/// it slept costs tens of µs (docs/benchmarks.md, "the flow log's first write"), so the log is written once in ~20
+/// such wake-ups instead of every one. Under a flood the buffer fills within a block and the rest of the block goes
+/// straight to the log. The buffer does not change what is kept or counted: the counts include it.
+/// </para>
 /// All of it is allocated once (<see cref="BytesReserved"/>, ~5 MB with the defaults, touched as it fills), so a
 /// full store under a flood allocates nothing per packet. The memory comes from the caller when it passes an
 /// allocator: the capture gives it memory mapped with transparent huge pages (see HugePageMemory), so the log's
@@ -65,6 +74,8 @@ public sealed unsafe class FlowPacketStore : IDisposable
 
     private const int HeaderBytes = 32;
     private const ushort WrapMark = ushort.MaxValue;
+    /// <summary>The pending buffer's size: ~40 SYNs or RSTs.</summary>
+    public const int PendingBytes = 4096;
 
     private readonly PacketDecodeFunc _decode;
     private readonly IMemoryOwner<byte> _memory;
@@ -74,6 +85,11 @@ public sealed unsafe class FlowPacketStore : IDisposable
     private int _head; // where the next record goes
     private int _tail; // the oldest record (when _count > 0)
     private int _count;
+    private long _evicted;
+    // Records added but not yet in the log (same format, back to back from 0; no wrap), oldest first.
+    private readonly byte[] _pending = new byte[PendingBytes];
+    private int _pendingUsed;
+    private int _pendingCount;
 
     /// <param name="allocate">Returns memory of at least the given length for the log, owned by the store from
     /// then on (disposed with it); null: a pinned array.</param>
@@ -105,6 +121,7 @@ public sealed unsafe class FlowPacketStore : IDisposable
         if (_log is null) return;
         _log = null;
         _count = 0;
+        _pendingUsed = _pendingCount = 0;
         _pin.Dispose();
         _memory.Dispose();
     }
@@ -113,10 +130,11 @@ public sealed unsafe class FlowPacketStore : IDisposable
     public int Capacity { get; }
     /// <summary>Bytes kept of each packet (from the network header); longer packets are cut.</summary>
     public int SnapLength { get; }
-    public int PacketCount => _count;
+    /// <summary>Packets kept (pending ones included: each would evict the oldest once the log is full).</summary>
+    public int PacketCount => Math.Min(Capacity, _count + _pendingCount);
     /// <summary>The store's memory bound in bytes (the log, reserved once at construction).</summary>
     public long BytesReserved => _length;
-    public long PacketsEvicted { get; private set; }
+    public long PacketsEvicted => _evicted + Math.Max(0, _count + _pendingCount - Capacity);
     public long PacketsAdded { get; private set; }
 
     /// <summary>The flow a packet belongs to, or false when it is no control packet (TCP without SYN/FIN/RST,
@@ -163,23 +181,55 @@ public sealed unsafe class FlowPacketStore : IDisposable
         if (_log is null || !IsControl(in e)) return false;
         int n = Math.Min(data.Length, SnapLength);
         int size = RecordSize(n);
+        Header h = new()
+        {
+            Length = (ushort)n,
+            PktType = link.PktType,
+            AddressLength = link.AddressLength,
+            Protocol = link.Protocol,
+            HaType = link.HaType,
+            Ticks = e.Time.UtcTicks,
+            WireLength = e.Length,
+            IfIndex = e.IfIndex,
+            Address = link.Address,
+        };
+        PacketsAdded++;
+        if (_pendingUsed + size <= PendingBytes)
+        {
+            Unsafe.WriteUnaligned(ref _pending[_pendingUsed], h);
+            data[..n].CopyTo(_pending.AsSpan(_pendingUsed + HeaderBytes, n));
+            _pendingUsed += size;
+            _pendingCount++;
+            return true;
+        }
+        // Full (a flood, or a record larger than the buffer): the pending ones first, then this one straight to the log.
+        Flush();
+        Append(in h, data[..n]);
+        return true;
+    }
+
+    /// <summary>Moves the pending records into the log, oldest first.</summary>
+    private void Flush()
+    {
+        for (int at = 0; at < _pendingUsed;)
+        {
+            Header h = Unsafe.ReadUnaligned<Header>(ref _pending[at]);
+            Append(in h, _pending.AsSpan(at + HeaderBytes, h.Length));
+            at += RecordSize(h.Length);
+        }
+        _pendingUsed = _pendingCount = 0;
+    }
+
+    /// <summary>Writes one record at the log's head, dropping the oldest when the log holds <see cref="Capacity"/>.</summary>
+    private void Append(in Header h, ReadOnlySpan<byte> bytes)
+    {
+        int size = RecordSize(bytes.Length);
         if (_count == Capacity) DropOldest();
         int at = Place(size);
-        ref Header h = ref At(at);
-        h.Length = (ushort)n;
-        h.PktType = link.PktType;
-        h.AddressLength = link.AddressLength;
-        h.Protocol = link.Protocol;
-        h.HaType = link.HaType;
-        h.Ticks = e.Time.UtcTicks;
-        h.WireLength = e.Length;
-        h.IfIndex = e.IfIndex;
-        h.Address = link.Address;
-        data[..n].CopyTo(Bytes(at + HeaderBytes, n));
+        At(at) = h;
+        bytes.CopyTo(Bytes(at + HeaderBytes, bytes.Length));
         _head = at + size;
         _count++;
-        PacketsAdded++;
-        return true;
     }
 
     /// <summary>The offset of <paramref name="size"/> free contiguous bytes: at the head, or at 0 behind a wrap mark.
@@ -215,7 +265,7 @@ public sealed unsafe class FlowPacketStore : IDisposable
     {
         _count--;
         _tail = _count > 0 ? Resolve(Next(_tail)) : 0;
-        PacketsEvicted++;
+        _evicted++;
     }
 
     /// <summary>The record at <paramref name="offset"/>, past a wrap mark (or the log's end) to offset 0.</summary>
@@ -254,6 +304,8 @@ public sealed unsafe class FlowPacketStore : IDisposable
 
     private void Scan(FlowKey key, Found found)
     {
+        if (_log is null) return;
+        Flush();
         int at = _tail;
         for (int i = 0; i < _count; i++)
         {

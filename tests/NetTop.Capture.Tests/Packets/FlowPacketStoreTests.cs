@@ -155,6 +155,7 @@ public sealed class FlowPacketStoreTests
         long reserved = store.BytesReserved;
         Random rnd = new(seed);
         List<(FlowKey Key, uint Seq)> model = [];
+        long evicted = 0;
         Dictionary<uint, int> lengths = [];
         NetEndpoint[] hosts = [.. Enumerable.Range(0, 6).Select(i => NetEndpoint.FromV4Bytes([10, 0, 0, (byte)(i + 1)], (ushort)(1000 + rnd.Next(4))))];
         for (uint seq = 1; seq <= 3000; seq++)
@@ -167,10 +168,15 @@ public sealed class FlowPacketStoreTests
             Assert.Equal(flags != TcpFlags.Ack, kept);
             if (kept) model.Add((new FlowKey(a, b), seq));
             lengths[seq] = Math.Min(40 + payload, snap);
-            if (model.Count > capacity) model.RemoveAt(0);
+            if (model.Count > capacity)
+            {
+                model.RemoveAt(0);
+                evicted++;
+            }
             Assert.Equal(reserved, store.BytesReserved);
             if (seq % 97 != 0) continue;
-            Assert.Equal(model.Count, store.PacketCount);
+            Assert.Equal(model.Count, store.PacketCount); // pending packets included
+            Assert.Equal(evicted, store.PacketsEvicted);
             foreach (NetEndpoint x in hosts)
             {
                 foreach (NetEndpoint y in hosts)
@@ -184,7 +190,49 @@ public sealed class FlowPacketStoreTests
                     }
                 }
             }
+            Assert.Equal(model.Count, store.PacketCount); // the queries moved the pending ones into the log
+            Assert.Equal(evicted, store.PacketsEvicted);
         }
+    }
+
+    /// <summary>
+    /// A quiet wake-up's few packets wait in the pending buffer and leave the log untouched (on the PVM machine the
+    /// first write to memory after a wake-up is what costs); they are counted at once, and a query finds them, after
+    /// which they are in the log. A packet larger than the buffer goes straight to the log, after the pending ones.
+    /// </summary>
+    [Fact]
+    public void A_few_packets_wait_outside_the_log_until_a_query_or_a_full_buffer_and_keep_their_order()
+    {
+        byte[]? log = null;
+        FlowPacketStore store = new(PacketDecoder.TryDecode, capacity: 64, snapLength: 8_000, allocate: n =>
+        {
+            PinnedArrayMemory m = new(n);
+            log = System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(m.Memory, out ArraySegment<byte> seg) ? seg.Array : null;
+            return m;
+        });
+        Assert.NotNull(log);
+        Assert.True(Add(store, Tcp(Client, Server, TcpFlags.Syn, 1), 1));
+        Assert.True(Add(store, Tcp(Server, Client, TcpFlags.Syn | TcpFlags.Ack, 2), 2));
+        Assert.Equal(2, store.PacketCount);
+        Assert.All(log, b => Assert.Equal(0, b)); // nothing written to the log yet
+        Assert.Equal([1u, 2], store.Packets(Client, Server).Select(p => p.Seq));
+        Assert.Contains(log, b => b != 0);
+
+        // Pending again, then one larger than the buffer: the pending first, in order, then it, all in the log.
+        Assert.True(Add(store, Tcp(Client, Server, TcpFlags.Fin | TcpFlags.Ack, 3), 3));
+        Assert.True(Add(store, Tcp(Client, Server, TcpFlags.Rst, 4, payload: FlowPacketStore.PendingBytes + 100, fill: 7), 4));
+        Assert.True(Add(store, Tcp(Server, Client, TcpFlags.Rst, 5), 5));
+        Assert.Equal(5, store.PacketCount);
+        IReadOnlyList<CapturedPacket> all = store.Captured(Server, Client);
+        Assert.Equal([1u, 2, 3, 4, 5], all.Select(c => c.Event.Seq));
+        Assert.Equal(40 + FlowPacketStore.PendingBytes + 100, all[3].Data.Length);
+        Assert.Equal(7, all[3].Data[^1]);
+
+        // A flood fills the buffer within a block: everything stays in order and counted.
+        for (uint i = 6; i <= 200; i++) Add(store, Tcp(Client, Server, TcpFlags.Rst, i), i);
+        Assert.Equal(64, store.PacketCount);
+        Assert.Equal(200 - 64, store.PacketsEvicted);
+        Assert.Equal(Enumerable.Range(137, 64).Select(i => (uint)i), store.Packets(Client, Server).Select(p => p.Seq));
     }
 
     /// <summary>The capture's store keeps its log in memory mapped for transparent huge pages (2 MiB aligned, marked
