@@ -221,11 +221,13 @@ public sealed class PacketCaptureSource : ISource, IDisposable
         TpacketBlockParser.FrameReader frames = TpacketBlockParser.Frames(block);
         TpacketBlockParser.FrameHandler? tap = Tap;
         int n = 0, bad = 0;
+        // A quiet block's few packets wait in the flow store's pending buffer; a busy block's go straight to the log.
+        bool hold = frames.Count <= FlowPacketStore.HoldPackets;
         lock (_flowsLock)
         {
             while (frames.Next(out TpacketFrame f))
             {
-                if (DecodeInto(in f, tap, n)) n++;
+                if (DecodeInto(in f, tap, n, hold)) n++;
                 else bad++;
             }
         }
@@ -234,7 +236,7 @@ public sealed class PacketCaptureSource : ISource, IDisposable
 
     /// <summary>Decodes one frame into <c>_batch[n]</c> and keeps it in the flow store; false when malformed. Under _flowsLock.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool DecodeInto(in TpacketFrame f, TpacketBlockParser.FrameHandler? tap, int n)
+    private bool DecodeInto(in TpacketFrame f, TpacketBlockParser.FrameHandler? tap, int n, bool hold)
     {
         tap?.Invoke(in f);
         DateTimeOffset time = new(DateTimeOffset.UnixEpoch.Ticks + f.Sec * TimeSpan.TicksPerSecond + f.Nsec / 100, TimeSpan.Zero);
@@ -244,7 +246,7 @@ public sealed class PacketCaptureSource : ISource, IDisposable
         {
             return false;
         }
-        _flows?.Add(in e, f.Data, LinkHeader.From(f.Protocol, f.PktType, f.HaType, f.LinkAddress));
+        _flows?.Add(in e, f.Data, LinkHeader.From(f.Protocol, f.PktType, f.HaType, f.LinkAddress), hold);
         return true;
     }
 
@@ -283,7 +285,7 @@ public sealed class PacketCaptureSource : ISource, IDisposable
         bool ok;
         lock (_flowsLock)
         {
-            ok = DecodeInto(in f, Tap, 0);
+            ok = DecodeInto(in f, Tap, 0, hold: true);
         }
         Publish(ok ? 1 : 0, ok ? 0 : 1);
     }

@@ -85,6 +85,9 @@ public static class TpacketBlockParser
             _limit = (int)Math.Min((uint)block.Length, blkLen == 0 ? (uint)block.Length : blkLen);
         }
 
+        /// <summary>The frames the block's header says it holds (num_pkts).</summary>
+        public readonly uint Count => _num;
+
         /// <summary>Malformed frames met so far (a bad tp_next_offset ends the walk and counts as one).</summary>
         public int Malformed { get; private set; }
 

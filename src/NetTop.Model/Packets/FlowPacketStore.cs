@@ -37,8 +37,9 @@ public delegate bool PacketDecodeFunc(ReadOnlySpan<byte> data, ushort protocol, 
 /// quiet wake-up (a data flood's SYN or FIN block: two packets) then writes nothing outside memory the reader writes
 /// anyway: on this project's PVM machine the first write after a wake-up to memory the thread has not written since
 /// it slept costs tens of µs (docs/benchmarks.md, "the flow log's first write"), so the log is written once in ~20
-/// such wake-ups instead of every one. Under a flood the buffer fills within a block and the rest of the block goes
-/// straight to the log. The buffer does not change what is kept or counted: the counts include it.
+/// such wake-ups instead of every one. A busy block's packets (more than <see cref="HoldPackets"/>: its wake-up
+/// writes the log anyway) go straight to the log, after any pending ones, as does a packet the buffer cannot take.
+/// The buffer does not change what is kept or counted: the counts include it.
 /// </para>
 /// All of it is allocated once (<see cref="BytesReserved"/>, ~5 MB with the defaults, touched as it fills), so a
 /// full store under a flood allocates nothing per packet. The memory comes from the caller when it passes an
@@ -76,6 +77,8 @@ public sealed unsafe class FlowPacketStore : IDisposable
     private const ushort WrapMark = ushort.MaxValue;
     /// <summary>The pending buffer's size: ~40 SYNs or RSTs.</summary>
     public const int PendingBytes = 4096;
+    /// <summary>The capture holds a block's packets in the pending buffer when the block has at most this many.</summary>
+    public const int HoldPackets = 16;
 
     private readonly PacketDecodeFunc _decode;
     private readonly IMemoryOwner<byte> _memory;
@@ -175,8 +178,10 @@ public sealed unsafe class FlowPacketStore : IDisposable
 
     /// <summary>Keeps <paramref name="e"/>'s first <see cref="SnapLength"/> bytes of <paramref name="data"/> (the
     /// packet <paramref name="e"/> was decoded from) and its link header; false when it is no control packet.</summary>
+    /// <param name="hold">Whether it may wait in the pending buffer (a quiet block); false: the pending ones and it go to
+    /// the log now (a busy block: its wake-up writes the log anyway).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool Add(in PacketEvent e, ReadOnlySpan<byte> data, in LinkHeader link)
+    public bool Add(in PacketEvent e, ReadOnlySpan<byte> data, in LinkHeader link, bool hold = true)
     {
         if (_log is null || !IsControl(in e)) return false;
         int n = Math.Min(data.Length, SnapLength);
@@ -194,7 +199,7 @@ public sealed unsafe class FlowPacketStore : IDisposable
             Address = link.Address,
         };
         PacketsAdded++;
-        if (_pendingUsed + size <= PendingBytes)
+        if (hold && _pendingUsed + size <= PendingBytes)
         {
             Unsafe.WriteUnaligned(ref _pending[_pendingUsed], h);
             data[..n].CopyTo(_pending.AsSpan(_pendingUsed + HeaderBytes, n));
@@ -202,8 +207,9 @@ public sealed unsafe class FlowPacketStore : IDisposable
             _pendingCount++;
             return true;
         }
-        // Full (a flood, or a record larger than the buffer): the pending ones first, then this one straight to the log.
-        Flush();
+        // Not held, or the buffer is full (a flood, or a record larger than the buffer): the pending ones first, then
+        // this one straight to the log.
+        if (_pendingUsed > 0) Flush();
         Append(in h, data[..n]);
         return true;
     }

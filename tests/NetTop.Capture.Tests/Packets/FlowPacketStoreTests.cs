@@ -56,10 +56,10 @@ public sealed class FlowPacketStoreTests
     private static readonly LinkHeader Link = new(0x0800, 0, 1, 0, 6);
 
     /// <summary>Decodes <paramref name="bytes"/> as the reader does and offers the packet to the store.</summary>
-    private static bool Add(FlowPacketStore store, byte[] bytes, double second = 0, byte pktType = 0)
+    private static bool Add(FlowPacketStore store, byte[] bytes, double second = 0, byte pktType = 0, bool hold = true)
     {
         Assert.True(PacketDecoder.TryDecode(bytes, 0x0800, 2, pktType, T0.AddSeconds(second), bytes.Length, out PacketEvent e));
-        return store.Add(e, bytes, Link with { PktType = pktType });
+        return store.Add(e, bytes, Link with { PktType = pktType }, hold);
     }
 
     private static FlowPacketStore NewStore(int capacity = FlowPacketStore.DefaultCapacity, int snap = FlowPacketStore.DefaultSnapLength) =>
@@ -228,8 +228,16 @@ public sealed class FlowPacketStoreTests
         Assert.Equal(40 + FlowPacketStore.PendingBytes + 100, all[3].Data.Length);
         Assert.Equal(7, all[3].Data[^1]);
 
+        // A busy block's packet is not held: it and the pending one before it are in the log at once.
+        byte[] before = (byte[])log.Clone();
+        Assert.True(Add(store, Tcp(Client, Server, TcpFlags.Rst, 6, payload: 8, fill: 0xa6), 6));
+        Assert.Equal(before, log);
+        Assert.True(Add(store, Tcp(Client, Server, TcpFlags.Rst, 7, payload: 8, fill: 0xa7), 7, hold: false));
+        Assert.Equal(8, log.Count(b => b == 0xa6) - before.Count(b => b == 0xa6));
+        Assert.Equal(8, log.Count(b => b == 0xa7) - before.Count(b => b == 0xa7));
+
         // A flood fills the buffer within a block: everything stays in order and counted.
-        for (uint i = 6; i <= 200; i++) Add(store, Tcp(Client, Server, TcpFlags.Rst, i), i);
+        for (uint i = 8; i <= 200; i++) Add(store, Tcp(Client, Server, TcpFlags.Rst, i), i, hold: i % 3 != 0);
         Assert.Equal(64, store.PacketCount);
         Assert.Equal(200 - 64, store.PacketsEvicted);
         Assert.Equal(Enumerable.Range(137, 64).Select(i => (uint)i), store.Packets(Client, Server).Select(p => p.Seq));
