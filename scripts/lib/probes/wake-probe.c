@@ -7,7 +7,10 @@
  * outgoing copies. Per wake-up it reads the thread's CPU clock around poll() and after it, and can do a little
  * work first, to see what that work costs on a cold wake-up:
  *   TOUCH=N  read one byte of each of N pages of 4 KiB anonymous memory written at start;
- *   EXEC=N   call N small functions, each on a 4 KiB code page of its own (N <= 64).
+ *   EXEC=N   call N small functions, each on a 4 KiB code page of its own (N <= 64);
+ *   LOG_KB=N, LOG=anon|thp|stack, WRITE=B [READ=1]: a log of N KiB (4 KiB pages, transparent huge pages, or the
+ *            stack; written once at start), and B bytes of it written (read with READ=1) after each wake-up at a
+ *            position that moves on by B: what the flow log's append cost before it had a pending buffer.
  * On SIGINT it prints: wakes, the CPU inside poll, from poll's return to the block header, and of the extra work.
  *
  * Build: gcc -O2 -o /tmp/wake-probe scripts/lib/probes/wake-probe.c
@@ -63,6 +66,23 @@ static long env_long(const char *name, long max)
 int main(void)
 {
     long touch = env_long("TOUCH", 1L << 18), exec = env_long("EXEC", MAX_EXEC);
+    long log_bytes = env_long("LOG_KB", 1L << 20) * 1024, write_bytes = env_long("WRITE", 1L << 16), log_at = 0;
+    const char *log_kind = getenv("LOG") ? getenv("LOG") : "anon";
+    int log_read = getenv("READ") != NULL;
+    char *log = NULL;
+    char stack_log[16384];
+    if (!strcmp(log_kind, "stack")) {
+        log = stack_log;
+        log_bytes = sizeof stack_log;
+    } else if (log_bytes) {
+        /* 2 MiB aligned, so THP can back it */
+        char *raw = mmap(NULL, log_bytes + (2 << 20), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (raw == MAP_FAILED) { perror("mmap"); return 1; }
+        log = (char *)(((unsigned long)raw + (2 << 20) - 1) & ~((2UL << 20) - 1));
+        madvise(log, log_bytes, !strcmp(log_kind, "thp") ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+    }
+    if (log) memset(log, 1, log_bytes);
+    if (write_bytes > log_bytes) write_bytes = log_bytes;
     volatile char *pages = NULL;
     if (touch) {
         pages = mmap(NULL, touch * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -115,6 +135,12 @@ int main(void)
             volatile int z = 0;
             for (long k = 0; k < exec; k++) z += functions[k]((int)k);
             for (long k = 0; k < touch; k++) z += pages[k * 4096];
+            if (log && write_bytes) {
+                if (log_at + write_bytes > log_bytes) log_at = 0;
+                if (log_read) for (long k = 0; k < write_bytes; k += 64) z += ((volatile char *)log)[log_at + k];
+                else memset(log + log_at, (int)wakes, write_bytes);
+                log_at += write_bytes;
+            }
             work_ns += thread_ns() - t;
         }
         if (!(status & TP_STATUS_USER)) {
@@ -135,7 +161,8 @@ int main(void)
         __atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
         current = (current + 1) % BLOCKS;
     }
-    printf("wakes=%ld packets=%ld poll_us=%ld header_us=%ld work_us=%ld touch=%ld exec=%ld (%u)\n", wakes, packets,
-        poll_ns / 1000, header_ns / 1000, work_ns / 1000, touch, exec, sum & 1);
+    printf("wakes=%ld packets=%ld poll_us=%ld header_us=%ld work_us=%ld touch=%ld exec=%ld log_kb=%ld write=%ld (%u)\n",
+        wakes, packets, poll_ns / 1000, header_ns / 1000, work_ns / 1000, touch, exec, log_bytes / 1024, write_bytes,
+        (sum ^ (unsigned)log_at) & 1);
     return 0;
 }
