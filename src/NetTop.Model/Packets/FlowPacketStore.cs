@@ -36,8 +36,8 @@ public delegate bool PacketDecodeFunc(ReadOnlySpan<byte> data, ushort protocol, 
 /// GC heap beside the capture's other per-block state) and move into the log when it is full or before a query. A
 /// quiet wake-up (a data flood's SYN or FIN block: two packets) then writes nothing outside memory the reader writes
 /// anyway: on this project's PVM machine the first write after a wake-up to memory the thread has not written since
-/// it slept costs tens of µs (docs/benchmarks.md, "the flow log's first write"), so the log is written once in ~20
-/// such wake-ups instead of every one. A busy block's packets (more than <see cref="HoldPackets"/>: its wake-up
+/// it slept costs tens of µs (docs/benchmarks.md, "Capture CPU: the flow log's first write after a wake-up"), so
+/// the log is written once in ~20 such wake-ups instead of every one. A busy block's packets (more than <see cref="HoldPackets"/>: its wake-up
 /// writes the log anyway) go straight to the log, after any pending ones, as does a packet the buffer cannot take.
 /// The buffer does not change what is kept or counted: the counts include it.
 /// </para>
