@@ -37,8 +37,9 @@ public delegate bool PacketDecodeFunc(ReadOnlySpan<byte> data, ushort protocol, 
 /// quiet wake-up (a data flood's SYN or FIN block: two packets) then writes nothing outside memory the reader writes
 /// anyway: on this project's PVM machine the first write after a wake-up to memory the thread has not written since
 /// it slept costs tens of µs (docs/benchmarks.md, "Capture CPU: the flow log's first write after a wake-up"), so
-/// the log is written once in ~20 such wake-ups instead of every one. A busy block's packets (more than <see cref="HoldPackets"/>: its wake-up
-/// writes the log anyway) go straight to the log, after any pending ones, as does a packet the buffer cannot take.
+/// the log is written once in ~20 such wake-ups instead of every one. A busy block's packets (more than
+/// <see cref="HoldPackets"/>: its wake-up writes the log anyway) go straight to the log, after any pending ones, as
+/// does a packet the buffer cannot take.
 /// The buffer does not change what is kept or counted: the counts include it.
 /// </para>
 /// All of it is allocated once (<see cref="BytesReserved"/>, ~5 MB with the defaults, touched as it fills), so a
