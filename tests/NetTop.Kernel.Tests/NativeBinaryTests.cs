@@ -42,6 +42,37 @@ public sealed class NativeBinaryTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>
+    /// The order file (src/NetTop.Capture/capture-hot-path.order, IlcOrderFile in Directory.Build.props) reached the
+    /// compiler: the capture's per-wake-up methods open the managed code section, together. Read from the build's
+    /// symbols (nettop.dbg) with nm.
+    /// </summary>
+    [NativeFact]
+    public void The_capture_hot_path_opens_the_managed_code_together()
+    {
+        string dbg = Requirements.NativeNettop! + ".dbg";
+        Assert.True(File.Exists(dbg), $"no symbols beside the native build: {dbg}");
+        HashSet<string> hot = [.. File.ReadAllLines(Path.Combine(Requirements.RepoRoot!, "src", "NetTop.Capture", "capture-hot-path.order"))
+            .Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#'))];
+        CommandResult nm = Command.Run(["nm", "-n", "--defined-only", dbg], AppTimeout);
+        Assert.True(nm.ExitCode == 0, nm.ToString());
+        ulong start = 0;
+        Dictionary<string, ulong> found = [];
+        foreach (string line in nm.Stdout.Split('\n'))
+        {
+            string[] f = line.Split(' ', 3);
+            if (f.Length != 3 || !ulong.TryParse(f[0], System.Globalization.NumberStyles.HexNumber, null, out ulong at)) continue;
+            if (f[2] == "__start___managedcode") start = at;
+            else if (f[1] is "t" or "T" && hot.Contains(f[2])) found.TryAdd(f[2], at);
+        }
+        Assert.True(start != 0, "no __start___managedcode symbol in " + dbg);
+        Assert.True(found.Count >= hot.Count - 8, $"only {found.Count} of the {hot.Count} hot-path methods are in the binary");
+        Assert.Equal(start, found["NetTop_Capture_NetTop_Capture_Packets_PacketCaptureSource__ReadLoop"]);
+        // ~12 KB of code in all: every one of them within the section's first 32 KiB.
+        List<string> far = [.. found.Where(kv => kv.Value - start >= 32 * 1024).Select(kv => $"{kv.Key} at +{kv.Value - start:x}")];
+        Assert.True(far.Count == 0, "hot-path methods laid out away from the others:\n" + string.Join('\n', far));
+    }
 }
 
 /// <summary>Needs the native build (scripts/test makes it first); no root.</summary>
