@@ -386,7 +386,7 @@ internal static class Program
                 // CaptureHub.ConsumeLocked: with the tracepoints (observe) the RSTs are remembered for them; without
                 // (classify) they are classified from the wire instead.
                 _resets.Consume(packets, classify, remember: !classify);
-                _resets.WireResets.Clear();
+                if (_resets.WireResets.Count > 0) _resets.WireResets.Clear(); // Clear() writes the list even when empty
             }
         }
     }

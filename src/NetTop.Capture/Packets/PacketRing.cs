@@ -22,7 +22,6 @@ internal sealed unsafe class PacketRing : IDisposable
     private int _fd = -1;
     private byte* _map;
     private nuint _mapLength;
-    private int _current;
 
     private PacketRing(int blockSize, int blockCount)
     {
@@ -97,20 +96,28 @@ internal sealed unsafe class PacketRing : IDisposable
         throw new PacketRingException($"{what} failed: {Errno.Describe(e)}", e);
     }
 
-    /// <summary>The next block the kernel handed to user space, or an empty span.</summary>
-    public ReadOnlySpan<byte> CurrentBlock()
-    {
-        byte* b = _map + (nint)_current * BlockSize;
-        uint status = Volatile.Read(ref *(uint*)(b + 8));
-        return (status & AfPacket.TP_STATUS_USER) != 0 ? new ReadOnlySpan<byte>(b, BlockSize) : default;
-    }
+    /// <summary>The ring's blocks, as a value the reader keeps in its own frame with the index of the next block: a
+    /// wake-up then reads and writes no field of this object.</summary>
+    public Blocks View => new(_map, BlockSize, BlockCount);
 
-    /// <summary>Returns the current block to the kernel and moves on.</summary>
-    public void ReleaseBlock()
+    /// <summary>The mapped blocks of a ring (valid while the ring is not disposed).</summary>
+    public readonly struct Blocks(byte* map, int blockSize, int count)
     {
-        byte* b = _map + (nint)_current * BlockSize;
-        Volatile.Write(ref *(uint*)(b + 8), AfPacket.TP_STATUS_KERNEL);
-        _current = (_current + 1) % BlockCount;
+        /// <summary>Block <paramref name="index"/> if the kernel has handed it to user space, else an empty span.</summary>
+        public ReadOnlySpan<byte> UserBlock(int index)
+        {
+            byte* b = map + (nint)index * blockSize;
+            uint status = Volatile.Read(ref *(uint*)(b + 8));
+            return (status & AfPacket.TP_STATUS_USER) != 0 ? new ReadOnlySpan<byte>(b, blockSize) : default;
+        }
+
+        /// <summary>Returns block <paramref name="index"/> to the kernel; the index of the block after it.</summary>
+        public int ReleaseBlock(int index)
+        {
+            byte* b = map + (nint)index * blockSize;
+            Volatile.Write(ref *(uint*)(b + 8), AfPacket.TP_STATUS_KERNEL);
+            return index + 1 == count ? 0 : index + 1;
+        }
     }
 
     /// <summary>PACKET_STATISTICS since the last call (reading resets the kernel's counters): packets incl. drops, drops.</summary>
